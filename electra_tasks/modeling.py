@@ -1,0 +1,96 @@
+"""Loading models and tokenizers from a hub id or a local folder, with one-line errors.
+
+Safe by default: safetensors weights, `trust_remote_code` off unless the user asks. Offline
+(`HF_HUB_OFFLINE=1`, or no network) a hub id fails with a line suggesting a local folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from electra_tasks.errors import UserError
+
+
+def looks_like_path(name: str) -> bool:
+    """Hub ids are `name` or `owner/name`; anything else is meant as a folder."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def check_model_source(name: str | None, role: str = "--model") -> str:
+    """A local folder that holds a config.json, or something shaped like a hub id."""
+    if not name:
+        raise UserError(f"{role} is required: a hub id (e.g. google/electra-small-discriminator) or a local folder")
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise UserError(f"{role} {name}: expected a model folder (save_pretrained), found a file")
+        if not (path / "config.json").is_file():
+            raise UserError(f"{role} {name}: no config.json in this folder; expected a save_pretrained model folder")
+        return str(path)
+    if looks_like_path(name):
+        raise UserError(f"{role} {name}: model folder not found")
+    return name
+
+
+def _hub_failure(name: str, role: str, exc: Exception) -> UserError:
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
+    reason = "HF_HUB_OFFLINE is set" if offline else f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    return UserError(
+        f"{role} {name}: could not load it from the Hugging Face hub ({reason}); "
+        f"pass a local folder saved with save_pretrained instead"
+    )
+
+
+def load_tokenizer(name: str, *, role: str = "--model", trust_remote_code: bool = False):
+    from transformers import AutoTokenizer
+
+    source = check_model_source(name, role)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as exc:
+        if Path(source).exists():
+            raise UserError(f"{role} {name}: no usable tokenizer in this folder ({str(exc).splitlines()[0][:160]})") from None
+        raise _hub_failure(name, role, exc) from None
+    if not getattr(tokenizer, "is_fast", False):
+        raise UserError(f"{role} {name}: a fast (Rust) tokenizer is required for offset mappings")
+    return tokenizer
+
+
+def load_config(name: str, *, role: str = "--model", trust_remote_code: bool = False, **overrides):
+    from transformers import AutoConfig
+
+    source = check_model_source(name, role)
+    try:
+        return AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code, **overrides)
+    except (OSError, ValueError) as exc:
+        if Path(source).exists():
+            raise UserError(f"{role} {name}: unreadable config.json ({str(exc).splitlines()[0][:160]})") from None
+        raise _hub_failure(name, role, exc) from None
+
+
+def load_model(model_class, name: str, *, role: str = "--model", trust_remote_code: bool = False,
+               config=None, **kwargs):
+    """`model_class.from_pretrained` with safetensors preferred and SDPA attention."""
+    source = check_model_source(name, role)
+    kwargs.setdefault("attn_implementation", "sdpa")
+    try:
+        return model_class.from_pretrained(
+            source, config=config, trust_remote_code=trust_remote_code, use_safetensors=_has_safetensors(source),
+            **kwargs,
+        )
+    except (OSError, ValueError) as exc:
+        if Path(source).exists():
+            raise UserError(f"{role} {name}: could not load the weights ({str(exc).splitlines()[0][:200]})") from None
+        raise _hub_failure(name, role, exc) from None
+
+
+def _has_safetensors(source: str) -> bool | None:
+    """True for a local folder with safetensors; None (prefer safetensors, allow .bin) otherwise.
+
+    transformers itself refuses to unpickle .bin files unless torch.load is safe (weights_only).
+    """
+    path = Path(source)
+    if path.is_dir():
+        return True if any(path.glob("*.safetensors")) else None
+    return None

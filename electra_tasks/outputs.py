@@ -1,0 +1,99 @@
+"""Output folders and files that appear complete or not at all.
+
+Every file is written to a temporary name in the same folder and renamed into place; a run
+refuses a non-empty output folder unless the user asked to overwrite or resume.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from electra_tasks.errors import UserError
+
+
+def is_main_process() -> bool:
+    """Rank 0 of a torchrun/accelerate launch (or a plain single process)."""
+    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) or 0) == 0
+
+
+def check_output_dir(path: str | Path, *, overwrite: bool, resume: bool) -> Path:
+    """Refuse an existing non-empty folder unless --overwrite or --resume; create nothing yet."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--output-dir {out}: exists and is a file; expected a folder")
+    if out.is_dir() and any(out.iterdir()) and not (overwrite or resume) and is_main_process():
+        raise UserError(f"--output-dir {out}: exists and is not empty; pass --overwrite to replace "
+                        f"its contents or --resume to continue the run in it")
+    return out
+
+
+def inside(out_dir: Path, name: str) -> Path:
+    """`out_dir / name`, refusing names that would escape the folder."""
+    target = (out_dir / name).resolve()
+    if out_dir.resolve() not in target.parents:
+        raise UserError(f"output name {name!r} would be written outside {out_dir}")
+    return target
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and callable(value.item):
+        return _clean(value.item())
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def atomic_write_json(path: str | Path, data: Any, *, indent: int | None = 2) -> Path:
+    return atomic_write_text(path, json.dumps(_clean(data), indent=indent, ensure_ascii=False) + "\n")
+
+
+def atomic_write_jsonl(path: str | Path, records: Iterable[Any]) -> Path:
+    return atomic_write_text(path, "".join(json.dumps(_clean(r), ensure_ascii=False) + "\n" for r in records))
+
+
+def save_pretrained_atomic(out_dir: Path, *objects) -> None:
+    """`save_pretrained` each object into a temporary folder, then move the files into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".model.", dir=out_dir))
+    try:
+        for obj in objects:
+            if hasattr(obj, "config"):
+                obj.save_pretrained(tmp, safe_serialization=True)
+            else:
+                obj.save_pretrained(tmp)
+        for item in tmp.iterdir():
+            target = out_dir / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

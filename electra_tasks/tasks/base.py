@@ -1,0 +1,112 @@
+"""What a task family supplies to the shared runner.
+
+The runner (`training/runner.py`) is the same for every task: load data, encode, train with the
+HF Trainer, predict, decode, score, write. A family says how each step looks for its kind of
+task. Families are stateless; everything a run knows travels in `TaskData` and `RunOptions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from electra_tasks.options import RunOptions
+from electra_tasks.registry import TaskDefinition
+
+
+@dataclass
+class TaskData:
+    """Raw examples per split (a `datasets.Dataset` each) plus what the family learned of them."""
+
+    splits: dict[str, Any]  # split name -> datasets.Dataset of raw examples
+    labels: list[str] | None = None  # label or tag list (None for QA/extraction/regression)
+    info: dict[str, Any] = field(default_factory=dict)  # source files, counts, notes for the log
+
+    def eval_splits(self) -> list[str]:
+        return [name for name in self.splits if name != "train"]
+
+
+@dataclass
+class Scored:
+    """What `TaskFamily.score` returns: official metrics and predictions in the user's terms."""
+
+    metrics: dict[str, float]
+    predictions: Any
+
+
+class TaskFamily:
+    """Base class: override what differs. `head` is the transformers class that is fine-tuned."""
+
+    name: str = ""
+    head: str = ""  # e.g. "ElectraForSequenceClassification", shown by `electra-tasks tasks`
+    output_names: tuple[str, ...] = ("logits",)  # model outputs that `score` decodes
+    sequence_outputs: tuple[str, ...] = ()  # those of them with one row per token
+
+    # --- data -----------------------------------------------------------------------------
+    def load(self, task: TaskDefinition, opts: RunOptions, *, for_training: bool,
+             labels: list[str] | None = None) -> TaskData:
+        """Read the splits (hub, --data-dir or explicit files), validating every row.
+
+        `labels`: the label list of an already fine-tuned model (eval); gold labels outside it
+        are an error. In training the list comes from the task definition or the training data.
+        """
+        raise NotImplementedError
+
+    def labels_from_model(self, config) -> list[str] | None:
+        """The label list of a fine-tuned checkpoint (used by eval and predict)."""
+        if getattr(config, "id2label", None):
+            return [config.id2label[i] for i in range(len(config.id2label))]
+        return None
+
+    # --- model ----------------------------------------------------------------------------
+    def build_model(self, task: TaskDefinition, model_path: str, data: TaskData, opts: RunOptions,
+                    *, fine_tuned: bool):
+        """Load the head on top of the encoder (`fine_tuned`: OUT of an earlier `train`)."""
+        raise NotImplementedError
+
+    # --- features -------------------------------------------------------------------------
+    def encode(self, dataset, tokenizer, data: TaskData, opts: RunOptions, *, for_training: bool):
+        """Raw examples -> model features (a `datasets.Dataset`), with a `length` column."""
+        raise NotImplementedError
+
+    def collator(self, tokenizer):
+        from transformers import DataCollatorWithPadding
+
+        return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=None)
+
+    # --- decoding and scoring -------------------------------------------------------------
+    def score(self, task: TaskDefinition, raw, features, outputs: list[np.ndarray],
+              data: TaskData, opts: RunOptions) -> Scored:
+        """Model outputs, aligned to `features` -> metrics + predictions in the user's terms.
+
+        `outputs[k]` belongs to the model's k-th output (logits; start/end logits for QA ...): a
+        list with one numpy array per feature, sequence outputs cut to the feature's unpadded
+        length. When the split has no gold labels (a GLUE test set) metrics is {}.
+        """
+        raise NotImplementedError
+
+    def write_predictions(self, out_dir: Path, split: str, raw, scored: Scored,
+                          data: TaskData, opts: RunOptions) -> list[Path]:
+        """Write the task's standard prediction file(s) (atomically); return their paths."""
+        raise NotImplementedError
+
+    # --- predict --------------------------------------------------------------------------
+    def read_predict_inputs(self, lines: list[str], source: str, task: TaskDefinition,
+                            data: TaskData, opts: RunOptions):
+        """Raw inputs of `predict` (one per line) -> a `datasets.Dataset` of raw examples."""
+        raise NotImplementedError
+
+    def predict_records(self, raw, scored: Scored, data: TaskData) -> list[dict]:
+        """One JSON-serialisable record per raw input for `predict`."""
+        raise NotImplementedError
+
+
+FAMILIES: dict[str, TaskFamily] = {}
+
+
+def register_family(family: TaskFamily) -> TaskFamily:
+    FAMILIES[family.name] = family
+    return family

@@ -1,0 +1,333 @@
+"""Sentence and sentence-pair classification (and regression): every GLUE task and the user's own.
+
+Raw examples have the columns `text`, `text_pair` (pairs only), `label` (a label string, a float
+for regression, or None where the split has no gold labels) and `index` (the id written to the
+prediction file). Model: `ElectraForSequenceClassification`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from electra_tasks import modeling
+from electra_tasks.data.tables import read_table
+from electra_tasks.errors import UserError, where
+from electra_tasks.metrics import glue as glue_metrics
+from electra_tasks.options import RunOptions
+from electra_tasks.outputs import atomic_write_text
+from electra_tasks.registry import TaskDefinition, register
+from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
+
+SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
+
+
+class ClassificationFamily(TaskFamily):
+    name = "classification"
+    head = "ElectraForSequenceClassification"
+
+    # --- data -----------------------------------------------------------------------------
+    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
+        spec = task.spec
+        regression = bool(spec.get("regression") or opts.regression)
+        files = self._files(task, opts)
+        if files:
+            raw_splits = {split: self._read_file(path, split, spec, opts) for split, path in files.items()}
+            source = {split: str(path) for split, path in files.items()}
+        elif task.hub_dataset:
+            raw_splits, source = self._from_hub(task, opts), {"hub": list(task.hub_dataset)}
+        else:
+            raise UserError(f"task {task.name}: pass --train-file/--validation-file (or --data-dir) with your data")
+        label_list = self._label_list(task, raw_splits, labels, regression, for_training)
+        splits = {}
+        for split, rows in raw_splits.items():
+            limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
+            if limit is not None:
+                if limit < 1:
+                    raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: expected an integer >= 1")
+                rows = rows[:limit]
+            if not regression:
+                self._check_labels(rows, label_list, split)
+            else:
+                for row in rows:
+                    if row["label"] is not None:
+                        row["label"] = _as_float(row["label"], row)
+            splits[split] = _to_dataset(rows)
+        if for_training and opts.pair_swap and "train" in splits:
+            splits["train"] = _with_swapped_pairs(splits["train"])
+        info = {"sources": source, "regression": regression,
+                "counts": {split: len(ds) for split, ds in splits.items()}}
+        return TaskData(splits=splits, labels=None if regression else label_list, info=info)
+
+    def _files(self, task: TaskDefinition, opts: RunOptions) -> dict[str, Path]:
+        explicit = {split: getattr(opts, option) for split, option in SPLIT_OPTIONS.items()
+                    if getattr(opts, option)}
+        if explicit:
+            return {split: Path(p) for split, p in explicit.items()}
+        if opts.data_dir:
+            folder = Path(opts.data_dir)
+            if not folder.is_dir():
+                raise UserError(f"--data-dir {folder}: folder not found")
+            layout = task.spec.get("files") or {"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"}
+            found = {split: folder / name for split, name in layout.items() if (folder / name).is_file()}
+            if not found:
+                raise UserError(f"--data-dir {folder}: none of {', '.join(layout.values())} found")
+            return found
+        return {}
+
+    def _read_file(self, path: Path, split: str, spec: dict[str, Any], opts: RunOptions) -> list[dict]:
+        """Rows of one file as raw examples; GLUE layouts come from the task's `spec`."""
+        glue = spec.get("glue")
+        is_test = split.startswith("test")
+        if glue:
+            layout = glue["test" if is_test else "labelled"]
+            table = read_table(path, header=layout.get("header", True), fmt=".tsv")
+            text_col, pair_col = layout["text"], layout.get("pair")
+            label_col, index_col = layout.get("label"), layout.get("index")
+        else:
+            table = read_table(path, header=not opts.no_header)
+            text_col = opts.text_column or _first_present(table.columns, ("sentence", "sentence1", "text"), "sentence")
+            pair_col = opts.text_pair_column or (_first_present(table.columns, ("sentence2", "text_pair"), None)
+                                                 if text_col in ("sentence1", "text") else None)
+            label_col = opts.label_column or "label"
+            if is_test and str(label_col) not in table.columns and not str(label_col).isdigit():
+                label_col = None
+            index_col = opts.id_column or ("idx" if "idx" in table.columns else ("index" if "index" in table.columns else None))
+        text = table.values(text_col, "text")
+        pair = table.values(pair_col, "text pair") if pair_col is not None else None
+        gold = table.values(label_col, "label") if label_col is not None else None
+        ids = table.values(index_col, "index") if index_col is not None else list(range(len(table)))
+        rows = []
+        for i, line in enumerate(table.lines):
+            row = {"text": text[i], "label": gold[i] if gold is not None else None, "index": ids[i],
+                   "_where": where(path, line)}
+            if pair is not None:
+                row["text_pair"] = pair[i]
+            for key in ("text", "text_pair"):
+                if key in row and not isinstance(row[key], str):
+                    field = {"text": text_col, "text_pair": pair_col}[key]
+                    raise UserError(f"{where(path, line, str(field))}: expected text, found {json.dumps(row[key])}")
+            if gold is not None:
+                if row["label"] is None or (isinstance(row["label"], str) and not row["label"].strip()):
+                    raise UserError(f"{where(path, line, str(label_col))}: missing label")
+                row["label"] = row["label"].strip() if isinstance(row["label"], str) else row["label"]
+            rows.append(row)
+        return rows
+
+    def _from_hub(self, task: TaskDefinition, opts: RunOptions) -> dict[str, list[dict]]:
+        from datasets import load_dataset
+
+        path, name = task.hub_dataset
+        try:
+            dataset = load_dataset(path, name)
+        except Exception as exc:  # offline, unknown config ...
+            raise UserError(f"task {task.name}: could not load the hub dataset {path}/{name} "
+                            f"({type(exc).__name__}); pass --data-dir with the GLUE files instead") from None
+        hub = task.spec["hub_columns"]
+        labels = task.spec.get("labels")
+        splits = {}
+        for split, ds in dataset.items():
+            rows = []
+            for i, record in enumerate(ds):
+                gold = record.get("label")
+                if gold is not None and not task.spec.get("regression"):
+                    gold = labels[gold] if gold >= 0 else None
+                elif gold is not None and gold < 0:
+                    gold = None
+                row = {"text": record[hub["text"]], "label": gold, "index": record.get("idx", i),
+                       "_where": f"{path}/{name}[{split}][{i}]"}
+                if hub.get("pair"):
+                    row["text_pair"] = record[hub["pair"]]
+                rows.append(row)
+            splits[split] = rows
+        return splits
+
+    def _label_list(self, task, raw_splits, labels, regression, for_training) -> list[str] | None:
+        if regression:
+            return None
+        if labels:
+            return list(labels)
+        if task.spec.get("labels"):
+            return list(task.spec["labels"])
+        train = raw_splits.get("train")
+        if not train:
+            raise UserError(f"task {task.name}: no label list known; train on labelled data first")
+        found = sorted({str(r["label"]) for r in train}, key=_label_sort_key)
+        if len(found) < 2:
+            raise UserError(f"{train[0]['_where'].rsplit(':', 1)[0]}: only one label ({found[0]}) in the "
+                            f"training data; expected at least two (or --regression for scores)")
+        return found
+
+    def _check_labels(self, rows: list[dict], label_list: list[str], split: str) -> None:
+        known = set(label_list)
+        for row in rows:
+            if row["label"] is None:
+                continue
+            row["label"] = str(row["label"])
+            if row["label"] not in known:
+                seen = "in training" if split != "train" else "in the task's label list"
+                raise UserError(f"{row['_where']}: label '{row['label']}' was never seen {seen}; "
+                                f"expected one of {', '.join(label_list)}")
+
+    # --- model ----------------------------------------------------------------------------
+    def build_model(self, task, model_path, data, opts, *, fine_tuned):
+        from transformers import ElectraForSequenceClassification
+
+        if data.labels is None:
+            overrides = {"num_labels": 1, "problem_type": "regression"}
+        else:
+            overrides = {"num_labels": len(data.labels), "problem_type": "single_label_classification",
+                         "id2label": dict(enumerate(data.labels)),
+                         "label2id": {label: i for i, label in enumerate(data.labels)}}
+        config = modeling.load_config(model_path, trust_remote_code=opts.trust_remote_code, **overrides)
+        return modeling.load_model(ElectraForSequenceClassification, model_path, config=config,
+                                   trust_remote_code=opts.trust_remote_code)
+
+    def labels_from_model(self, config):
+        if getattr(config, "problem_type", None) == "regression" or config.num_labels == 1:
+            return None
+        return super().labels_from_model(config)
+
+    # --- features -------------------------------------------------------------------------
+    def encode(self, batch, tokenizer, data, opts, *, for_training):
+        pair = batch.get("text_pair")
+        encoded = tokenizer(batch["text"], pair, truncation=True, max_length=opts.max_seq_length)
+        encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
+        if for_training:
+            if data.labels is None:
+                encoded["labels"] = [float(v) for v in batch["label"]]
+            else:
+                index = {label: i for i, label in enumerate(data.labels)}
+                encoded["labels"] = [index[str(v)] for v in batch["label"]]
+        return encoded
+
+    # --- decoding and scoring -------------------------------------------------------------
+    def score(self, task, raw, features, outputs, data, opts) -> Scored:
+        logits = np.stack(outputs[0]).astype(np.float64)
+        if data.labels is None:
+            predictions = logits[:, 0].tolist()
+            probabilities = None
+        else:
+            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+            predictions = [data.labels[i] for i in probabilities.argmax(axis=1)]
+        gold = raw["label"]
+        metrics: dict[str, float] = {}
+        if all(g is not None for g in gold):
+            names = task.metrics if task.spec.get("glue") or task.hub_dataset else \
+                (("pearson", "spearmanr", "mse") if data.labels is None else
+                 ("accuracy", "f1") if len(data.labels) == 2 else ("accuracy", "macro_f1"))
+            if data.labels is None:
+                metrics = glue_metrics.compute(names, [float(g) for g in gold], predictions)
+            else:
+                positive = task.spec.get("positive_label", data.labels[-1])
+                metrics = {name: (glue_metrics.binary_f1(gold, predictions, positive) if name == "f1"
+                                  else glue_metrics.compute([name], gold, predictions)[name]) for name in names}
+        return Scored(metrics=metrics, predictions={"labels": predictions, "probabilities": probabilities})
+
+    def write_predictions(self, out_dir, split, raw, scored, data, opts):
+        lines = ["index\tprediction"]
+        for index, value in zip(raw["index"], scored.predictions["labels"]):
+            lines.append(f"{index}\t{value:.3f}" if isinstance(value, float) else f"{index}\t{value}")
+        path = Path(out_dir) / f"predictions_{split}.tsv"
+        atomic_write_text(path, "\n".join(lines) + "\n")
+        return [path]
+
+    # --- predict --------------------------------------------------------------------------
+    def read_predict_inputs(self, lines, source, task, data, opts):
+        rows = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            stripped = line.strip()
+            if stripped.startswith("{"):
+                try:
+                    record = json.loads(stripped)
+                except json.JSONDecodeError as exc:
+                    raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}") from None
+                text = record.get("text", record.get("sentence", record.get("sentence1")))
+                pair = record.get("text_pair", record.get("sentence2"))
+                if not isinstance(text, str):
+                    raise UserError(f"{where(source, number, 'text')}: expected a JSON object with a \"text\" string")
+            else:
+                text, _, pair = line.rstrip("\n").partition("\t")
+                pair = pair or None
+            rows.append({"text": text, "text_pair": pair, "label": None, "index": len(rows)})
+        if not rows:
+            raise UserError(f"{source}: no input lines; expected one sentence (or 'sentence<TAB>pair') per line")
+        if all(r["text_pair"] is None for r in rows):
+            for r in rows:
+                del r["text_pair"]
+        elif any(r["text_pair"] is None for r in rows):
+            missing = next(i for i, r in enumerate(rows) if r["text_pair"] is None)
+            raise UserError(f"{source}: input {missing + 1} has no second sentence while others do")
+        return _to_dataset(rows)
+
+    def predict_records(self, raw, scored, data):
+        records = []
+        for i, text in enumerate(raw["text"]):
+            if data.labels is None:
+                records.append({"text": text, "score": float(scored.predictions["labels"][i])})
+            else:
+                probs = scored.predictions["probabilities"][i]
+                records.append({"text": text, "label": scored.predictions["labels"][i],
+                                "score": float(probs.max()),
+                                "scores": {label: float(p) for label, p in zip(data.labels, probs)}})
+            if "text_pair" in raw.column_names:
+                records[-1]["text_pair"] = raw["text_pair"][i]
+        return records
+
+
+def _first_present(columns: list[str], candidates: tuple[str, ...], default):
+    return next((c for c in candidates if c in columns), default)
+
+
+def _label_sort_key(label: str):
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
+
+
+def _as_float(value, row) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{row['_where']}: score '{value}' is not a number (regression task)") from None
+
+
+def _to_dataset(rows: list[dict]):
+    from datasets import Dataset
+
+    clean = [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
+    for row in clean:
+        row["index"] = str(row["index"])
+        if isinstance(row.get("label"), (int,)) and not isinstance(row.get("label"), bool):
+            row["label"] = str(row["label"])
+    return Dataset.from_list(clean)
+
+
+def _with_swapped_pairs(dataset):
+    """ELECTRA's augmentation for symmetric pair tasks (MRPC, STS-B): add each pair swapped."""
+    from datasets import concatenate_datasets
+
+    if "text_pair" not in dataset.column_names:
+        raise UserError("--pair-swap needs sentence pairs; this data has single sentences")
+    swapped = dataset.map(lambda b: {"text": b["text_pair"], "text_pair": b["text"]}, batched=True)
+    return concatenate_datasets([dataset, swapped])
+
+
+FAMILY = register_family(ClassificationFamily())
+
+register(TaskDefinition(
+    name="classification",
+    family="classification",
+    description="Your own single sentences or pairs with labels (or a regression score)",
+    metrics=("accuracy", "f1"),
+    main_metric="accuracy",
+    data_formats="tsv/csv/json/jsonl via --train-file/--validation-file [--test-file]",
+    spec={},
+))

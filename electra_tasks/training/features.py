@@ -1,0 +1,54 @@
+"""Tokenize once, cache on disk, and say so on the second run.
+
+Features are written as Arrow files keyed by everything that shapes them (the family, the task,
+the tokenizer, the relevant options and the raw examples' fingerprint), so a second run of the
+same task on the same data loads them instead of tokenizing again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+log = logging.getLogger("electra_tasks")
+
+
+def cache_root() -> Path:
+    env = os.environ.get("ELECTRA_TASKS_CACHE")
+    if env:
+        return Path(env)
+    from datasets import config
+
+    return Path(config.HF_DATASETS_CACHE) / "electra_tasks_features"
+
+
+def tokenizer_signature(tokenizer) -> str:
+    """A stable hash of the tokenizer's behaviour (its serialized JSON and special tokens)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    text = backend.to_str() if backend is not None else json.dumps(tokenizer.get_vocab(), sort_keys=True)
+    text += json.dumps([tokenizer.__class__.__name__, tokenizer.model_max_length], default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def encode_cached(raw, encode_fn: Callable[[dict], dict], *, key: dict[str, Any], tokenizer,
+                  description: str, remove_columns: bool = True, use_cache: bool = True):
+    """`raw.map(encode_fn, batched=True)` with an on-disk cache keyed by `key` and the data."""
+    fingerprint = getattr(raw, "_fingerprint", None)
+    digest = hashlib.sha256(json.dumps(
+        {**key, "tokenizer": tokenizer_signature(tokenizer), "data": fingerprint, "n": len(raw)},
+        sort_keys=True, default=str).encode("utf-8")).hexdigest()[:24]
+    kwargs: dict[str, Any] = {}
+    if use_cache and fingerprint:
+        folder = cache_root()
+        folder.mkdir(parents=True, exist_ok=True)
+        cache_file = folder / f"{digest}.arrow"
+        if cache_file.exists():
+            log.info("%s: tokenized features loaded from cache (%s), tokenization skipped",
+                     description, cache_file)
+        kwargs = {"cache_file_name": str(cache_file), "load_from_cache_file": True}
+    return raw.map(encode_fn, batched=True, remove_columns=raw.column_names if remove_columns else None,
+                   desc=f"Tokenizing {description}", new_fingerprint=digest, **kwargs)

@@ -1,0 +1,63 @@
+"""Batched inference: longest first, large batches, `torch.inference_mode`, no padding kept.
+
+Returns each requested model output as a list with one numpy array per feature (sequence outputs
+cut to the feature's own length), in the order of the features, so the families decode without
+caring how the batches were formed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Sequence
+
+import numpy as np
+import torch
+
+
+def model_device(model) -> torch.device:
+    return next(model.parameters()).device
+
+
+def predict_outputs(model, features, collator, *, output_names: Sequence[str], batch_size: int,
+                    sequence_outputs: Sequence[str] = (), bf16: bool = False,
+                    progress: bool = True) -> list[list[np.ndarray]]:
+    """`sequence_outputs`: the outputs with one row per token (cut to each feature's length)."""
+    accepted = set(inspect.signature(model.forward).parameters)
+    lengths = np.asarray(features["length"]) if "length" in features.column_names else \
+        np.asarray([len(ids) for ids in features["input_ids"]])
+    order = np.argsort(-lengths, kind="stable")
+    keep = [c for c in features.column_names if c in accepted and not c.startswith("label")
+            and c not in ("start_positions", "end_positions", "is_impossible")]
+    columns = {c: features[c] for c in keep}
+    results: list[list[np.ndarray | None]] = [[None] * len(features) for _ in output_names]
+    device = model_device(model)
+    was_training = model.training
+    model.eval()
+    bar = _progress(len(order), progress)
+    try:
+        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            for start in range(0, len(order), batch_size):
+                index = order[start:start + batch_size]
+                batch = collator([{c: columns[c][i] for c in keep} for i in index])
+                batch = {k: v.to(device) for k, v in batch.items() if k in accepted}
+                out = model(**batch)
+                for k, name in enumerate(output_names):
+                    tensor = out[name].float().cpu().numpy()
+                    sequence = name in sequence_outputs
+                    for row, feature in enumerate(index):
+                        results[k][feature] = tensor[row, : lengths[feature]] if sequence else tensor[row]
+                if bar is not None:
+                    bar.update(len(index))
+    finally:
+        if bar is not None:
+            bar.close()
+        model.train(was_training)
+    return results  # type: ignore[return-value]
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="Predicting", unit="ex", mininterval=2.0, leave=False)

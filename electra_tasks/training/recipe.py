@@ -1,0 +1,129 @@
+"""ELECTRA's published fine-tuning recipe (google-research/electra `configure_finetuning.py`).
+
+Defaults: AdamW (eps 1e-6), weight decay 0.01 except LayerNorm and biases, 10% linear warm-up then
+linear decay, gradient clipping 1.0, batch 32, max length 128, 3 epochs, learning rate by model
+size (small 3e-4, base 1e-4, large 5e-5) and layer-wise learning-rate decay 0.8 (0.9 for large).
+A task definition may override any of these (RTE and STS-B train 10 epochs, SQuAD 2 ...);
+an explicit option overrides both.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import torch
+
+from electra_tasks.errors import UserError
+
+RECIPE_DEFAULTS: dict[str, Any] = {
+    "epochs": 3.0,
+    "batch_size": 32,
+    "max_seq_length": 128,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "max_grad_norm": 1.0,
+    "logging_steps": 50,
+}
+
+# hidden size -> (learning rate, layer-wise decay): ELECTRA-Small is 256 wide, Base 768, Large 1024.
+SIZE_RECIPES = ((256, 3e-4, 0.8), (768, 1e-4, 0.8), (10**9, 5e-5, 0.9))
+
+
+def size_defaults(config) -> dict[str, float]:
+    hidden = int(getattr(config, "hidden_size", 256))
+    for limit, lr, decay in SIZE_RECIPES:
+        if hidden <= limit:
+            return {"learning_rate": lr, "layerwise_lr_decay": decay}
+    raise AssertionError("unreachable")
+
+
+def resolve(opts, task_defaults: dict[str, Any], config) -> dict[str, Any]:
+    """Recipe settings: explicit option > task definition > model size > ELECTRA default."""
+    settings = {**RECIPE_DEFAULTS, **size_defaults(config), **task_defaults}
+    for key in list(settings) + ["max_steps", "eval_batch_size", "save_steps"]:
+        value = getattr(opts, key, None)
+        if value is not None:
+            settings[key] = value
+    settings.setdefault("max_steps", None)
+    settings.setdefault("save_steps", None)
+    if settings.get("eval_batch_size") is None:
+        settings["eval_batch_size"] = max(64, 4 * int(settings["batch_size"]))
+    limit = getattr(config, "max_position_embeddings", None)
+    if limit and settings["max_seq_length"] > limit:
+        settings["max_seq_length"] = int(limit)
+    validate(settings)
+    return settings
+
+
+def validate(settings: dict[str, Any]) -> None:
+    checks = {
+        "epochs": lambda v: v > 0,
+        "batch_size": lambda v: v >= 1,
+        "eval_batch_size": lambda v: v >= 1,
+        "max_seq_length": lambda v: v >= 8,
+        "learning_rate": lambda v: v > 0,
+        "weight_decay": lambda v: v >= 0,
+        "warmup_ratio": lambda v: 0 <= v < 1,
+        "layerwise_lr_decay": lambda v: 0 < v <= 1,
+        "max_grad_norm": lambda v: v > 0,
+        "logging_steps": lambda v: v >= 1,
+    }
+    expected = {
+        "epochs": "a number > 0", "batch_size": "an integer >= 1", "eval_batch_size": "an integer >= 1",
+        "max_seq_length": "an integer >= 8", "learning_rate": "a number > 0", "weight_decay": "a number >= 0",
+        "warmup_ratio": "a number in [0, 1)", "layerwise_lr_decay": "a number in (0, 1]",
+        "max_grad_norm": "a number > 0", "logging_steps": "an integer >= 1",
+    }
+    for key, ok in checks.items():
+        if not ok(settings[key]):
+            raise UserError(f"--{key.replace('_', '-')} {settings[key]}: expected {expected[key]}")
+    for key in ("max_steps", "save_steps"):
+        if settings.get(key) is not None and settings[key] < 1:
+            raise UserError(f"--{key.replace('_', '-')} {settings[key]}: expected an integer >= 1")
+
+
+_LAYER = re.compile(r"\.encoder\.layer\.(\d+)\.")
+
+
+def layer_depth(name: str, num_layers: int) -> int:
+    """ELECTRA's depth of a parameter: embeddings 0, layer i -> i + 1, task head num_layers + 2."""
+    if ".embeddings." in f".{name}" or ".embeddings_project." in f".{name}":
+        return 0
+    match = _LAYER.search(f".{name}")
+    if match:
+        return int(match.group(1)) + 1
+    return num_layers + 2
+
+
+def no_weight_decay(name: str) -> bool:
+    return name.endswith(".bias") or "LayerNorm" in name or "layer_norm" in name
+
+
+def parameter_groups(model, learning_rate: float, weight_decay: float, decay_rate: float):
+    """AdamW groups with ELECTRA's layer-wise learning rates: lr * decay ** (L + 2 - depth)."""
+    num_layers = int(model.config.num_hidden_layers)
+    groups: dict[tuple[int, bool], dict] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        depth = layer_depth(name, num_layers)
+        skip_decay = no_weight_decay(name)
+        key = (depth, skip_decay)
+        if key not in groups:
+            groups[key] = {
+                "params": [],
+                "lr": learning_rate * decay_rate ** (num_layers + 2 - depth),
+                "weight_decay": 0.0 if skip_decay else weight_decay,
+            }
+        groups[key]["params"].append(param)
+    return [groups[key] for key in sorted(groups)]
+
+
+def make_optimizer(model, settings: dict[str, Any]) -> torch.optim.Optimizer:
+    groups = parameter_groups(model, settings["learning_rate"], settings["weight_decay"],
+                              settings["layerwise_lr_decay"])
+    device = next(model.parameters()).device
+    fused = settings.get("fused_adamw", device.type == "cuda")
+    return torch.optim.AdamW(groups, lr=settings["learning_rate"], betas=(0.9, 0.999), eps=1e-6,
+                             fused=bool(fused))

@@ -1,0 +1,264 @@
+"""The one runner every task shares: load -> encode -> Trainer -> predict -> score -> write.
+
+Nothing here knows about a particular task: the family adapter (`tasks/<family>.py`) supplies the
+data, the model head, the features and the decoding; the recipe (`training/recipe.py`) the
+optimizer and schedule; the HF Trainer the loop, checkpoints, logging and distribution.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from electra_tasks import modeling
+from electra_tasks.errors import UserError
+from electra_tasks.options import RunOptions
+from electra_tasks.outputs import (atomic_write_json, check_output_dir, is_main_process,
+                                   save_pretrained_atomic)
+from electra_tasks.registry import TaskDefinition, get_task
+from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
+from electra_tasks.training import recipe
+from electra_tasks.training.features import encode_cached
+from electra_tasks.training.inference import predict_outputs
+from electra_tasks.training.trainer import build_trainer
+
+log = logging.getLogger("electra_tasks")
+
+RUN_CONFIG = "run_config.json"
+METRICS = "metrics.json"
+
+
+def family_of(task: TaskDefinition) -> TaskFamily:
+    return FAMILIES[task.family]
+
+
+def use_bf16(settings: dict[str, Any]) -> bool:
+    if settings.get("bf16") is not None:
+        return bool(settings["bf16"])
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
+def encode_split(family: TaskFamily, task: TaskDefinition, split: str, raw, tokenizer, data: TaskData,
+                 opts: RunOptions, *, for_training: bool):
+    key = {"family": family.name, "task": task.name, "split": split, "train": for_training,
+           "spec": task.spec, "labels": data.labels, "options": _encoding_options(opts)}
+    return encode_cached(raw, lambda batch: family.encode(batch, tokenizer, data, opts, for_training=for_training),
+                         key=key, tokenizer=tokenizer, description=f"{task.name} {split}")
+
+
+def _encoding_options(opts: RunOptions) -> dict[str, Any]:
+    keys = ("max_seq_length", "doc_stride", "max_query_length", "pair_swap", "tag_column", "regression",
+            "summary_sentences", "extra")
+    return {k: getattr(opts, k) for k in keys}
+
+
+def evaluate_split(family: TaskFamily, task: TaskDefinition, split: str, raw, model, tokenizer,
+                   data: TaskData, opts: RunOptions, settings: dict[str, Any]):
+    """Predict one split with the model in memory and score it; returns `Scored`."""
+    features = encode_split(family, task, split, raw, tokenizer, data, opts, for_training=False)
+    started = time.perf_counter()
+    outputs = predict_outputs(model, features, family.collator(tokenizer), output_names=family.output_names,
+                              sequence_outputs=family.sequence_outputs,
+                              batch_size=int(settings["eval_batch_size"]), bf16=use_bf16(settings))
+    elapsed = time.perf_counter() - started
+    scored = family.score(task, raw, features, outputs, data, opts)
+    log.info("%s %s: %d examples predicted in %.1fs (%.0f examples/s)", task.name, split, len(raw),
+             elapsed, len(raw) / max(elapsed, 1e-9))
+    return scored
+
+
+def metric_names_for(task: TaskDefinition, split: str, metrics: dict[str, float]) -> dict[str, float]:
+    """Validation metrics keep their names; other splits get the task's suffix (MNLI: `_mm`)."""
+    suffixes = task.spec.get("split_metric_suffix", {})
+    suffix = suffixes.get(split, "" if split == "validation" else f"_{split}")
+    return {f"{name}{suffix}": value for name, value in metrics.items()}
+
+
+def count_tokens(features) -> int:
+    return int(np.sum(features["length"])) if "length" in features.column_names else 0
+
+
+def prepare_model_source(opts: RunOptions) -> None:
+    opts.model = modeling.check_model_source(opts.model)
+
+
+def train(opts: RunOptions) -> dict[str, Any]:
+    """Fine-tune, evaluate on every labelled split, write the contract's outputs."""
+    if opts.seeds and len(opts.seeds) > 1:
+        return train_seeds(opts)
+    if opts.seeds:
+        opts.seed = opts.seeds[0]
+    task = get_task(opts.task)
+    family = family_of(task)
+    if not opts.output_dir:
+        opts.output_dir = str(Path("runs") / task.name)
+    out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=opts.resume)
+    prepare_model_source(opts)
+    tokenizer = modeling.load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
+    config = modeling.load_config(opts.model, trust_remote_code=opts.trust_remote_code)
+    settings = recipe.resolve(opts, task.defaults, config)
+    opts.max_seq_length = int(settings["max_seq_length"])
+    data = family.load(task, opts, for_training=True)
+    if "train" not in data.splits:
+        raise UserError(f"task {task.name}: no training split found; pass --train-file or --data-dir")
+    torch.manual_seed(opts.seed)
+    model = family.build_model(task, opts.model, data, opts, fine_tuned=False)
+    train_features = encode_split(family, task, "train", data.splits["train"], tokenizer, data, opts,
+                                  for_training=True)
+    trainer = build_trainer(model, tokenizer, train_features, family.collator(tokenizer), settings, opts, out)
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=_resume_point(out) if opts.resume else None)
+    runtime = time.perf_counter() - started
+    model = trainer.model
+    metrics: dict[str, Any] = {}
+    if is_main_process():
+        save_pretrained_atomic(out, model, tokenizer)
+        tokens = count_tokens(train_features) * float(settings["epochs"]) if not settings.get("max_steps") else \
+            trainer.state.global_step * settings["batch_size"] * (count_tokens(train_features) / max(len(train_features), 1))
+        metrics.update(_evaluate_all(family, task, data, model, tokenizer, opts, settings, out))
+        metrics["num_examples"] = len(data.splits["train"])
+        metrics["train_runtime_s"] = round(runtime, 3)
+        metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
+        metrics["train_loss"] = float(result.training_loss)
+        write_run_config(out, "train", opts, settings, task, data)
+        atomic_write_json(out / METRICS, metrics)
+    return metrics
+
+
+def _resume_point(out: Path) -> str | bool:
+    """The newest complete checkpoint in OUT/checkpoints, or False to start fresh."""
+    from electra_tasks.training.trainer import latest_checkpoint
+
+    found = latest_checkpoint(out / "checkpoints")
+    if found is None:
+        log.info("--resume: no checkpoint in %s, starting from the beginning", out / "checkpoints")
+        return False
+    log.info("--resume: continuing from %s", found)
+    return str(found)
+
+
+def _evaluate_all(family, task, data, model, tokenizer, opts, settings, out: Path) -> dict[str, Any]:
+    metrics: dict[str, Any] = {}
+    for split in data.eval_splits():
+        raw = data.splits[split]
+        scored = evaluate_split(family, task, split, raw, model, tokenizer, data, opts, settings)
+        family.write_predictions(out, split, raw, scored, data, opts)
+        metrics.update(metric_names_for(task, split, scored.metrics))
+        if split.startswith("validation") and "num_eval_examples" not in metrics:
+            metrics["num_eval_examples"] = len(raw)
+    return metrics
+
+
+def evaluate(opts: RunOptions) -> dict[str, Any]:
+    """Score a fine-tuned OUT on one split and write the same files `train` writes."""
+    task = get_task(opts.task)
+    family = family_of(task)
+    prepare_model_source(opts)
+    split = opts.split or "validation"
+    if not opts.output_dir:
+        opts.output_dir = str(Path(opts.model) / f"eval_{split}") if Path(opts.model).is_dir() \
+            else str(Path("runs") / f"{task.name}-eval_{split}")
+    out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=False)
+    tokenizer = modeling.load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
+    config = modeling.load_config(opts.model, trust_remote_code=opts.trust_remote_code)
+    settings = recipe.resolve(opts, task.defaults, config)
+    opts.max_seq_length = int(settings["max_seq_length"])
+    data = family.load(task, opts, for_training=False, labels=family.labels_from_model(config))
+    chosen = [s for s in data.splits if s == split or s.startswith(split + "_")]
+    if not chosen:
+        raise UserError(f"--split {split}: not in the data; available: {', '.join(data.eval_splits()) or 'none'}")
+    model = family.build_model(task, opts.model, data, opts, fine_tuned=True)
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
+    metrics: dict[str, Any] = {}
+    for name in chosen:
+        raw = data.splits[name]
+        scored = evaluate_split(family, task, name, raw, model, tokenizer, data, opts, settings)
+        family.write_predictions(out, name, raw, scored, data, opts)
+        metrics.update(metric_names_for(task, name, scored.metrics))
+        metrics.setdefault("num_examples", len(raw))
+    write_run_config(out, "eval", opts, settings, task, data)
+    atomic_write_json(out / METRICS, metrics)
+    return metrics
+
+
+def predict(opts: RunOptions, lines: list[str], source: str) -> list[dict]:
+    """Raw inputs (one per line) -> one JSON-ready record per input."""
+    task = get_task(opts.task)
+    family = family_of(task)
+    prepare_model_source(opts)
+    tokenizer = modeling.load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
+    config = modeling.load_config(opts.model, trust_remote_code=opts.trust_remote_code)
+    settings = recipe.resolve(opts, task.defaults, config)
+    opts.max_seq_length = int(settings["max_seq_length"])
+    data = TaskData(splits={}, labels=family.labels_from_model(config))
+    raw = family.read_predict_inputs(lines, source, task, data, opts)
+    model = family.build_model(task, opts.model, data, opts, fine_tuned=True)
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
+    features = encode_split(family, task, "predict", raw, tokenizer, data, opts, for_training=False)
+    outputs = predict_outputs(model, features, family.collator(tokenizer), output_names=family.output_names,
+                              sequence_outputs=family.sequence_outputs,
+                              batch_size=int(settings["eval_batch_size"]), bf16=use_bf16(settings))
+    scored = family.score(task, raw, features, outputs, data, opts)
+    return family.predict_records(raw, scored, data)
+
+
+def train_seeds(opts: RunOptions) -> dict[str, Any]:
+    """One run per seed in OUT/seed-N; OUT/metrics.json holds median, mean and std per metric."""
+    task = get_task(opts.task)
+    if not opts.output_dir:
+        opts.output_dir = str(Path("runs") / task.name)
+    out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=opts.resume)
+    per_seed: dict[int, dict[str, Any]] = {}
+    for seed in opts.seeds or []:
+        sub = RunOptions(**{**opts.to_dict(), "seed": seed, "seeds": None,
+                            "output_dir": str(out / f"seed-{seed}")})
+        log.info("seed %d -> %s", seed, sub.output_dir)
+        per_seed[seed] = train(sub)
+    summary = aggregate_seeds(per_seed)
+    if is_main_process():
+        atomic_write_json(out / METRICS, summary)
+        atomic_write_json(out / RUN_CONFIG, {"command": "train", "options": opts.to_dict(),
+                                             "runs": {str(s): f"seed-{s}" for s in per_seed}})
+    return summary
+
+
+def aggregate_seeds(per_seed: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Median (ELECTRA's papers report medians), mean and std of each numeric metric."""
+    summary: dict[str, Any] = {"seeds": list(per_seed)}
+    names = [k for k, v in next(iter(per_seed.values())).items() if isinstance(v, (int, float))]
+    for name in names:
+        values = [float(m[name]) for m in per_seed.values() if isinstance(m.get(name), (int, float))]
+        summary[name] = statistics.median(values)
+        summary[f"{name}_median"] = statistics.median(values)
+        summary[f"{name}_mean"] = statistics.fmean(values)
+        summary[f"{name}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+        summary[f"{name}_per_seed"] = values
+    return summary
+
+
+def write_run_config(out: Path, command: str, opts: RunOptions, settings: dict[str, Any],
+                     task: TaskDefinition, data: TaskData, name: str = RUN_CONFIG) -> None:
+    import transformers
+
+    from electra_tasks import __version__
+
+    resolved = opts.to_dict()
+    for key, value in settings.items():
+        if key in resolved:
+            resolved[key] = value
+    atomic_write_json(out / name, {
+        "command": command,
+        "options": resolved,
+        "recipe": settings,
+        "task": {"name": task.name, "family": task.family, "main_metric": task.main_metric},
+        "labels": data.labels,
+        "data": data.info,
+        "versions": {"electra_tasks": __version__, "transformers": transformers.__version__,
+                     "torch": torch.__version__},
+    })

@@ -1,0 +1,73 @@
+"""Shared fixtures: tiny ELECTRA models built offline, and the real data where it exists."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("ELECTRA_TASKS_SHARED_DATA", REPO.parent / "shared" / "data"))
+BERT_VOCAB = SHARED_DATA / "vocab" / "bert-base-uncased-vocab.txt"
+
+# Small closed vocabulary for toy tasks: every word is one token.
+TOY_WORDS = (
+    "good great fine nice happy love best bad awful poor sad hate worst movie film plot actor the a is "
+    "was very not and it this of to in john mary paris london acme corp works lives visited met said "
+    "what who where when why how did does red blue green one two three yes no".split()
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Each test session gets its own feature cache; no hub access is ever attempted."""
+    monkeypatch.setenv("ELECTRA_TASKS_CACHE", str(tmp_path_factory.getbasetemp() / "feature-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test with a clear reason."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (only present on the project's machines)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def toy_tokenizer():
+    from electra_tasks.tiny import make_tokenizer
+
+    return make_tokenizer(words=TOY_WORDS)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, toy_tokenizer) -> Path:
+    """A random 2-layer, 32-wide ELECTRA with the toy vocabulary, saved as a local folder."""
+    from electra_tasks.tiny import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-electra"), toy_tokenizer, hidden=32, layers=2,
+                           heads=2, max_position=512)
+
+
+@pytest.fixture(scope="session")
+def bert_vocab_model(tmp_path_factory) -> Path:
+    """A random 2-layer, 64-wide ELECTRA with the real BERT uncased vocabulary (skips without it)."""
+    from electra_tasks.tiny import make_tiny_model, make_tokenizer
+
+    vocab = shared_data("vocab", "bert-base-uncased-vocab.txt")
+    return make_tiny_model(tmp_path_factory.mktemp("bert-vocab-electra"), make_tokenizer(vocab), hidden=64,
+                           layers=2, heads=2, max_position=512)
+
+
+def run_cli(*args: str, input: str | None = None, cwd: Path | None = None):
+    """Run `python -m electra_tasks ARGS` in a subprocess; returns CompletedProcess."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "CI": "1"}
+    return subprocess.run([sys.executable, "-m", "electra_tasks", *map(str, args)], input=input,
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
