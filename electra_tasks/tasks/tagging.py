@@ -1,0 +1,300 @@
+"""Token tagging (NER, chunking, POS): CoNLL-2003 and any CoNLL-column file.
+
+Raw examples have the columns `tokens` (words), `tags` (gold tags, IOB1 already converted to
+IOB2; absent for `predict`) and `sentence_id` (position in the split). Features are windows of
+sub-tokens (`training/word_windows.py`); every word is predicted exactly once, at word level, and
+the metrics are computed from the very tags written to `predictions_<split>.conll`.
+Model: `ElectraForTokenClassification`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from electra_tasks import modeling
+from electra_tasks.data.conll import read_conll
+from electra_tasks.errors import UserError
+from electra_tasks.metrics import tagging as tag_metrics
+from electra_tasks.outputs import atomic_write_text
+from electra_tasks.registry import TaskDefinition, register
+from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
+from electra_tasks.training.word_windows import special_tokens, window_features, word_pieces
+
+log = logging.getLogger("electra_tasks")
+
+SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
+# --data-dir layouts, tried in order: the common one, then the original CoNLL-2003 release
+LAYOUTS = (
+    {"train": "train.txt", "validation": "valid.txt", "test": "test.txt"},
+    {"train": "eng.train", "validation": "eng.testa", "test": "eng.testb"},
+)
+
+
+def tag_sort_key(tag: str):
+    """O first, then by entity type, B before I before E before S; other tags alphabetically."""
+    prefix, kind = tag_metrics.split_tag(tag)
+    if tag == "O":
+        return (0, "", 0)
+    if kind is not None:
+        return (1, kind, "BIES".index(prefix))
+    return (2, tag, 0)
+
+
+def label_scheme(labels: list[str]) -> str:
+    """The scheme a model's label set speaks: plain (not entity tags), BIOES or IOB2."""
+    parts = [tag_metrics.split_tag(tag) for tag in labels]
+    if any(tag != "O" and kind is None for tag, (_, kind) in zip(labels, parts)):
+        return tag_metrics.PLAIN
+    if any(prefix in ("E", "S") for prefix, _ in parts):
+        return tag_metrics.BIOES
+    return tag_metrics.IOB2
+
+
+class TaggingFamily(TaskFamily):
+    name = "tagging"
+    head = "ElectraForTokenClassification"
+    output_names = ("logits",)
+    sequence_outputs = ("logits",)
+
+    # --- data -----------------------------------------------------------------------------
+    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
+        files = self._files(task, opts, for_training)
+        if files:
+            sentences, info = {}, {"sources": {}, "schemes": {}, "documents": {}}
+            for split, path in files.items():
+                sentences[split], scheme, documents = self._read_file(path, opts)
+                info["sources"][split] = str(path)
+                info["schemes"][split] = scheme
+                info["documents"][split] = documents
+        elif task.hub_dataset:
+            sentences, info = self._from_hub(task), {"sources": {"hub": list(task.hub_dataset)}}
+        else:
+            raise UserError(f"task {task.name}: pass --train-file/--validation-file (or --data-dir) "
+                            f"with CoNLL-column files")
+        if labels:
+            label_list = list(labels)
+        elif "train" in sentences:
+            label_list = sorted({t for s in sentences["train"] for t in s[1]}, key=tag_sort_key)
+        else:
+            raise UserError(f"task {task.name}: no tag list known; train on tagged data first")
+        if len(label_list) < 2:
+            raise UserError(f"{files.get('train', 'training data')}: only one tag ({label_list[0]}) in the "
+                            f"training data; expected at least two")
+        splits, unseen = {}, {}
+        for split, rows in sentences.items():
+            limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
+            if limit is not None:
+                if limit < 1:
+                    raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: "
+                                    f"expected an integer >= 1")
+                rows = rows[:limit]
+            missing = sorted({t for _, tags in rows for t in tags} - set(label_list))
+            if missing:
+                unseen[split] = missing
+                log.warning("%s: tags never seen in training, scored as misses: %s", split, ", ".join(missing))
+            splits[split] = _to_dataset(rows)
+        info["counts"] = {split: len(ds) for split, ds in splits.items()}
+        info["words"] = {split: sum(len(t) for t in ds["tokens"]) for split, ds in splits.items()}
+        if unseen:
+            info["unseen_tags"] = unseen
+        return TaskData(splits=splits, labels=label_list, info=info)
+
+    def _files(self, task: TaskDefinition, opts, for_training: bool) -> dict[str, Path]:
+        explicit = {split: Path(getattr(opts, option)) for split, option in SPLIT_OPTIONS.items()
+                    if getattr(opts, option)}
+        if not explicit and opts.data_dir:
+            folder = Path(opts.data_dir)
+            if not folder.is_dir():
+                raise UserError(f"--data-dir {folder}: folder not found")
+            for layout in LAYOUTS:
+                explicit = {split: folder / name for split, name in layout.items() if (folder / name).is_file()}
+                if explicit:
+                    break
+            else:
+                names = " or ".join(", ".join(layout.values()) for layout in LAYOUTS)
+                raise UserError(f"--data-dir {folder}: none of {names} found")
+        if not for_training:
+            explicit.pop("train", None)
+        return explicit
+
+    def _read_file(self, path: Path, opts) -> tuple[list[tuple[list[str], list[str]]], str, int]:
+        """(tokens, tags) per sentence, IOB1 converted to IOB2; the scheme found; documents."""
+        conll = read_conll(path, tag_column=opts.tag_column)
+        tags = [s.tags for s in conll.sentences]
+        scheme = tag_metrics.detect_scheme(tags)
+        if scheme == tag_metrics.IOB1:
+            tags = [tag_metrics.iob1_to_iob2(t) for t in tags]
+            log.info("%s: IOB1 tags found, converted to IOB2 for training and scoring", path)
+        return [(s.tokens, t) for s, t in zip(conll.sentences, tags)], scheme, conll.documents
+
+    def _from_hub(self, task: TaskDefinition) -> dict[str, list[tuple[list[str], list[str]]]]:
+        from datasets import load_dataset
+
+        path, name = task.hub_dataset
+        try:
+            dataset = load_dataset(path, name)
+        except Exception as exc:  # offline, moved dataset ...
+            raise UserError(f"task {task.name}: could not load the hub dataset {path} ({type(exc).__name__}); "
+                            f"pass --data-dir with train.txt/valid.txt/test.txt (or eng.train/eng.testa/"
+                            f"eng.testb) instead") from None
+        columns = task.spec["hub_columns"]
+        splits = {}
+        for split, ds in dataset.items():
+            names = ds.features[columns["tags"]].feature.names
+            rows = []
+            for record in ds:
+                tokens = list(record[columns["tokens"]])
+                if not tokens or tokens[0] == "-DOCSTART-":
+                    continue
+                rows.append((tokens, [names[i] for i in record[columns["tags"]]]))
+            splits[split] = rows
+        return splits
+
+    def labels_from_model(self, config):
+        architectures = getattr(config, "architectures", None) or []
+        if architectures and not any("TokenClassification" in a for a in architectures):
+            raise UserError(f"--model: a {architectures[0]} checkpoint, not a fine-tuned tagging model; "
+                            f"train one first with `electra-tasks train tagging|conll2003`")
+        return super().labels_from_model(config)
+
+    # --- model ----------------------------------------------------------------------------
+    def build_model(self, task, model_path, data, opts, *, fine_tuned):
+        from transformers import ElectraForTokenClassification
+
+        config = modeling.load_config(model_path, trust_remote_code=opts.trust_remote_code,
+                                      num_labels=len(data.labels), id2label=dict(enumerate(data.labels)),
+                                      label2id={label: i for i, label in enumerate(data.labels)})
+        return modeling.load_model(ElectraForTokenClassification, model_path, config=config,
+                                   trust_remote_code=opts.trust_remote_code)
+
+    # --- features -------------------------------------------------------------------------
+    def encode(self, batch, tokenizer, data, opts, *, for_training):
+        prefix, suffix = special_tokens(tokenizer)
+        capacity = int(opts.max_seq_length) - len(prefix) - len(suffix)
+        overlap = min(int(opts.doc_stride), capacity - 1) if opts.doc_stride is not None else capacity // 2
+        index = {label: i for i, label in enumerate(data.labels)}
+        typed = "token_type_ids" in tokenizer.model_input_names
+        out: dict[str, list] = {"input_ids": [], "attention_mask": [], "length": []}
+        if typed:
+            out["token_type_ids"] = []
+        out.update({"labels": []} if for_training else {"sentence_id": [], "word_index": []})
+        pieces = word_pieces(tokenizer, batch["tokens"])
+        for i, words in enumerate(pieces):
+            tag_ids = [index[t] for t in batch["tags"][i]] if for_training else None
+            for feature in window_features(words, tag_ids, capacity=capacity, overlap=overlap, prefix=prefix,
+                                           suffix=suffix, for_training=for_training):
+                ids = feature["input_ids"]
+                out["input_ids"].append(ids)
+                out["attention_mask"].append([1] * len(ids))
+                out["length"].append(len(ids))
+                if typed:
+                    out["token_type_ids"].append([0] * len(ids))
+                if for_training:
+                    out["labels"].append(feature["marks"])
+                else:
+                    out["sentence_id"].append(batch["sentence_id"][i])
+                    out["word_index"].append(feature["marks"])
+        return out
+
+    def collator(self, tokenizer):
+        from transformers import DataCollatorForTokenClassification
+
+        return DataCollatorForTokenClassification(tokenizer)
+
+    # --- decoding and scoring -------------------------------------------------------------
+    def score(self, task, raw, features, outputs, data, opts) -> Scored:
+        predicted = read_word_tags(raw["tokens"], features["sentence_id"], features["word_index"], outputs[0],
+                                   data.labels)
+        metrics: dict[str, float] = {}
+        if "tags" in raw.column_names:
+            metrics = tag_metrics.score(raw["tags"], predicted, strict=opts.strict,
+                                        scheme=label_scheme(data.labels))
+        return Scored(metrics=metrics, predictions=predicted)
+
+    def write_predictions(self, out_dir, split, raw, scored, data, opts):
+        path = Path(out_dir) / f"predictions_{split}.conll"
+        atomic_write_text(path, conll_text(raw["tokens"], raw["tags"], scored.predictions))
+        return [path]
+
+    # --- predict --------------------------------------------------------------------------
+    def read_predict_inputs(self, lines, source, task, data, opts):
+        from datasets import Dataset
+
+        rows = [line.split() for line in lines if line.strip()]
+        if not rows:
+            raise UserError(f"{source}: no input lines; expected one whitespace-tokenized sentence per line")
+        return Dataset.from_dict({"tokens": rows, "sentence_id": list(range(len(rows)))})
+
+    def predict_records(self, raw, scored, data):
+        records = []
+        for words, tags in zip(raw["tokens"], scored.predictions):
+            spans = [{"type": kind, "start": start, "end": end, "text": " ".join(words[start:end])}
+                     for kind, start, end in tag_metrics.entities(tags)] \
+                if label_scheme(data.labels) != tag_metrics.PLAIN else []
+            records.append({"text": " ".join(words), "tagged": [[w, t] for w, t in zip(words, tags)],
+                            "entities": spans})
+        return records
+
+
+def read_word_tags(sentences, sentence_ids, word_indexes, logits, labels: list[str]) -> list[list[str]]:
+    """Per sentence, one predicted tag per word, read where `word_index` marks the word."""
+    predicted: list[list[str | None]] = [[None] * len(words) for words in sentences]
+    for sentence, marks, scores in zip(sentence_ids, word_indexes, logits):
+        best = np.asarray(scores).argmax(axis=-1)
+        for position, word in enumerate(marks):
+            if word < 0:
+                continue
+            if predicted[sentence][word] is not None:
+                raise RuntimeError(f"sentence {sentence}: word {word} predicted twice")
+            predicted[sentence][word] = labels[int(best[position])]
+    for sentence, tags in enumerate(predicted):
+        if any(t is None for t in tags):
+            raise RuntimeError(f"sentence {sentence}: word {tags.index(None)} got no prediction")
+    return predicted  # type: ignore[return-value]
+
+
+def conll_text(sentences, gold, predicted) -> str:
+    """`token gold predicted` per line, a blank line after each sentence (conlleval's input)."""
+    lines = []
+    for words, gold_tags, tags in zip(sentences, gold, predicted):
+        for word, g, p in zip(words, gold_tags, tags):
+            lines.append(f"{word} {g} {p}\n")
+        lines.append("\n")
+    return "".join(lines)
+
+
+def _to_dataset(rows: list[tuple[list[str], list[str]]]):
+    from datasets import Dataset
+
+    return Dataset.from_dict({"tokens": [r[0] for r in rows], "tags": [r[1] for r in rows],
+                              "sentence_id": list(range(len(rows)))})
+
+
+FAMILY = register_family(TaggingFamily())
+
+TAG_METRICS = ("precision", "recall", "f1", "accuracy")
+
+register(
+    TaskDefinition(
+        name="conll2003",
+        family="tagging",
+        description="CoNLL-2003 English NER: PER, ORG, LOC, MISC (IOB1 files converted to IOB2)",
+        metrics=TAG_METRICS,
+        main_metric="f1",
+        data_formats="hub eriktks/conll2003; --data-dir with train.txt/valid.txt/test.txt or eng.train/eng.testa/eng.testb",
+        hub_dataset=("eriktks/conll2003", None),
+        spec={"hub_columns": {"tokens": "tokens", "tags": "ner_tags"}},
+    ),
+    TaskDefinition(
+        name="tagging",
+        family="tagging",
+        description="Your own CoNLL-column files: token ... tag per line, blank line between sentences",
+        metrics=TAG_METRICS,
+        main_metric="f1",
+        data_formats="CoNLL columns (space/tab) via --train-file/--validation-file [--test-file] or --data-dir; --tag-column N",
+        spec={},
+    ),
+)
