@@ -74,8 +74,6 @@ def _seeds(value: Optional[str]) -> Optional[list[int]]:
 
 def build_options(ctx: typer.Context, values: dict[str, Any]) -> RunOptions:
     """CLI values merged over --config (only options the user actually typed win)."""
-    from click.core import ParameterSource
-
     config_path = values.pop("config", None)
     merged = dict(values)
     if config_path is not None:
@@ -83,8 +81,8 @@ def build_options(ctx: typer.Context, values: dict[str, Any]) -> RunOptions:
         for key, value in load_config_file(config_path).items():
             if key not in known:
                 raise UserError(f"{config_path}: unknown option '{key}'")
-            source = ctx.get_parameter_source(key)
-            if key not in merged or source in (None, ParameterSource.DEFAULT):
+            source = ctx.get_parameter_source(key)  # typer vendors click: compare by name
+            if key not in merged or getattr(source, "name", "DEFAULT") in ("DEFAULT", "DEFAULT_MAP"):
                 merged[key] = value
     if isinstance(merged.get("seeds"), str) or merged.get("seeds") is None:
         merged["seeds"] = _seeds(merged.get("seeds"))
@@ -325,6 +323,68 @@ def predict_command(
         else:
             atomic_write_jsonl(target, records)
             log.info("%d predictions written to %s", len(records), target)
+
+    run_command(body)
+
+
+@app.command("pretrain-continue")
+def pretrain_continue_command(
+    ctx: typer.Context,
+    more_corpus: Annotated[Optional[list[str]], typer.Argument(metavar="[PATH...]", help="More corpus paths (--corpus a b c).")] = None,
+    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Text files, folders of .txt files, or hf:DATASET[:CONFIG][@SPLIT]; a blank line ends a document.")] = None,
+    output_dir: Annotated[Optional[str], typer.Option(help="Output folder: OUT/discriminator, OUT/generator, run_config.json, log_history.json.")] = None,
+    discriminator: Annotated[Optional[str], typer.Option(help="Discriminator to continue: hub id or local folder.")] = None,
+    generator: Annotated[Optional[str], typer.Option(help="Its generator: hub id or local folder (same vocabulary).")] = None,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Start from random weights (needs --size).")] = False,
+    size: Annotated[Optional[str], typer.Option(help="With --from-scratch: tiny, small or base.")] = None,
+    tokenizer: Annotated[Optional[str], typer.Option(help="A vocab.txt, tokenizer folder or hub id (default: the discriminator's, or a WordPiece vocabulary trained on the corpus).")] = None,
+    vocab_size: Annotated[Optional[int], typer.Option(help="Size of the trained WordPiece vocabulary (default 30522; tiny 8192).")] = None,
+    objective: Annotated[str, typer.Option(help="rtd (ELECTRA) or mlm (masked-LM baseline; writes OUT/mlm).")] = "rtd",
+    max_seq_length: Annotated[int, typer.Option(help="Tokens per packed sequence.")] = 128,
+    generator_size: Annotated[Optional[float], typer.Option(help="With --from-scratch: generator width as a fraction of the discriminator's (default 0.25).")] = None,
+    mask_prob: Annotated[float, typer.Option(help="Share of tokens masked per sequence.")] = 0.15,
+    discriminator_weight: Annotated[float, typer.Option(help="Weight of the discriminator loss.")] = 50.0,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature of the generator.")] = 1.0,
+    learning_rate: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: small 5e-4, base/large 2e-4).")] = None,
+    batch_size: BatchSize = None,
+    max_steps: Annotated[Optional[int], typer.Option(help="Optimizer steps (default: the published 1M small, 766k base).")] = None,
+    warmup_steps: Annotated[Optional[int], typer.Option(help="Linear warm-up steps (default 10% of the steps, at most 10000).")] = None,
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay (none on LayerNorm and biases).")] = 0.01,
+    max_grad_norm: Annotated[float, typer.Option(help="Gradient clipping.")] = 1.0,
+    seed: Seed = 42,
+    save_steps: Annotated[Optional[int], typer.Option(help="Checkpoint every N steps into OUT/checkpoints (for --resume).")] = None,
+    logging_steps: Annotated[int, typer.Option(help="Log the RTD metrics every N steps.")] = 50,
+    shuffle_buffer: Annotated[int, typer.Option(help="Packed sequences held for shuffling (memory bound).")] = 2000,
+    text_column: Annotated[str, typer.Option(help="Text column of a hub dataset corpus.")] = "text",
+    bf16: Bf16 = None,
+    report_to: Annotated[Optional[str], typer.Option(help="Trainer integrations, e.g. tensorboard,wandb (default none).")] = None,
+    config: Config = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in OUT/checkpoints.")] = False,
+    overwrite: Overwrite = False,
+    trust_remote_code: TrustRemoteCode = False,
+) -> None:
+    """Replaced-token-detection pre-training: continue a released generator/discriminator pair, or start from scratch.
+
+    Example: electra-tasks pretrain-continue --discriminator google/electra-small-discriminator --generator google/electra-small-generator --corpus my_texts/ --output-dir runs/electra-dapt --max-steps 10000
+
+    Example (offline): electra-tasks pretrain-continue --from-scratch --size tiny --corpus books/ --output-dir runs/tiny --max-steps 2000
+    """
+    values = dict(locals())
+    values.pop("ctx")
+    values["corpus"] = list(values.get("corpus") or []) + list(values.pop("more_corpus") or [])
+
+    def body():
+        from click.core import ParameterSource
+
+        from electra_tasks.pretraining.options import merge_config
+        from electra_tasks.pretraining.run import pretrain
+
+        typed = {k for k in values if ctx.get_parameter_source(k) not in (None, ParameterSource.DEFAULT)}
+        if values["corpus"]:
+            typed.add("corpus")
+        opts = merge_config(values, typed, values.pop("config", None))
+        metrics = pretrain(opts)
+        print_summary("pre-training finished", metrics, opts.output_dir)
 
     run_command(body)
 

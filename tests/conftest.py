@@ -19,13 +19,16 @@ TOY_WORDS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Each test session gets its own feature cache; no hub access is ever attempted."""
-    monkeypatch.setenv("ELECTRA_TASKS_CACHE", str(tmp_path_factory.getbasetemp() / "feature-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """The test session gets its own feature cache; no hub access is ever attempted."""
+    saved = dict(os.environ)
+    os.environ["ELECTRA_TASKS_CACHE"] = str(tmp_path_factory.getbasetemp() / "feature-cache")
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ[name] = "1"
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def shared_data(*parts: str) -> Path:
@@ -71,3 +74,15 @@ def run_cli(*args: str, input: str | None = None, cwd: Path | None = None):
            "CI": "1"}
     return subprocess.run([sys.executable, "-m", "electra_tasks", *map(str, args)], input=input,
                           capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def invoke(*args: str, input: str | None = None):
+    """Run the CLI in this process (fast: no new interpreter); returns click's Result.
+
+    `result.exit_code`, `result.stdout`, `result.stderr` as a user would see them.
+    """
+    from typer.testing import CliRunner
+
+    from electra_tasks.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)

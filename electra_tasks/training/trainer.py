@@ -75,6 +75,7 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         push_to_hub=bool(opts.push_to_hub),
         hub_model_id=opts.hub_model_id,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=not _on_terminal(),
         log_level="warning",
         ddp_find_unused_parameters=False,
