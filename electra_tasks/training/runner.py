@@ -32,6 +32,7 @@ log = logging.getLogger("electra_tasks")
 
 RUN_CONFIG = "run_config.json"
 METRICS = "metrics.json"
+LOG_HISTORY = "log_history.json"  # the Trainer's logged steps (loss, learning rate), for `report`
 
 
 def family_of(task: TaskDefinition) -> TaskFamily:
@@ -127,6 +128,7 @@ def train(opts: RunOptions) -> dict[str, Any]:
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
         metrics["train_loss"] = float(result.training_loss)
         write_run_config(out, "train", opts, settings, task, data)
+        atomic_write_json(out / LOG_HISTORY, trainer.state.log_history)
         atomic_write_json(out / METRICS, metrics)
     return metrics
 
