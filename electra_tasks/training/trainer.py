@@ -14,11 +14,33 @@ from typing import Any
 
 import torch
 from transformers import Trainer, TrainingArguments
-from transformers.trainer_pt_utils import LengthGroupedSampler
+from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
 from electra_tasks.training import recipe
 
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+COMPLETE_MARKER = "checkpoint_complete"  # written last, atomically: resume trusts only marked checkpoints
+
+
+class SeededLengthGroupedSampler(LengthGroupedSampler):
+    """Length-grouped batches whose order depends only on (seed, epoch).
+
+    The Trainer calls `set_epoch` at every epoch, including the one a resumed run starts in, so
+    an interrupted run sees exactly the batches an uninterrupted one would.
+    """
+
+    def __init__(self, batch_size: int, lengths: list[int], seed: int):
+        super().__init__(batch_size, lengths=lengths)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        generator = torch.Generator()
+        generator.manual_seed(self.seed * 1_000_003 + self.epoch)
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
 
 
 class ElectraTrainer(Trainer):
@@ -35,12 +57,25 @@ class ElectraTrainer(Trainer):
 
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
-        if self.args.world_size <= 1 and "length" in getattr(self.train_dataset, "column_names", []):
-            generator = torch.Generator()
-            generator.manual_seed(self.args.data_seed if self.args.data_seed is not None else self.args.seed)
-            return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
-                                        lengths=self.train_dataset["length"], generator=generator)
+        if "length" in getattr(self.train_dataset, "column_names", []):
+            seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
+            # every rank builds the same order; accelerate hands each rank its share of the batches
+            return SeededLengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                                              lengths=self.train_dataset["length"], seed=seed)
         return super()._get_train_sampler(dataset)
+
+    def _save_checkpoint(self, model, trial):
+        """The Trainer's checkpoint, then a completion marker renamed into place.
+
+        A run killed while saving leaves a checkpoint without the marker; `latest_checkpoint`
+        skips it, so `--resume` never trusts half-written weights or optimizer state.
+        """
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            from electra_tasks.outputs import atomic_write_text
+
+            folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
+            atomic_write_text(folder / COMPLETE_MARKER, f"{self.state.global_step}\n")
 
 
 def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArguments:
@@ -64,6 +99,7 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         save_strategy="steps" if save_steps else "no",
         save_steps=int(save_steps) if save_steps else 500,
         save_only_model=False,
+        save_total_limit=2,
         eval_strategy="no",
         seed=int(opts.seed),
         data_seed=int(opts.seed),
@@ -95,12 +131,12 @@ def build_trainer(model, tokenizer, train_features, collator, settings: dict[str
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
-    """The newest checkpoint whose trainer state was fully written (a killed save is skipped)."""
+    """The newest checkpoint that was completely written (a save killed half-way is skipped)."""
     if not folder.is_dir():
         return None
     found = []
     for item in folder.iterdir():
         match = CHECKPOINT.match(item.name)
-        if match and item.is_dir() and (item / "trainer_state.json").is_file():
+        if match and item.is_dir() and (item / COMPLETE_MARKER).is_file():
             found.append((int(match.group(1)), item))
     return max(found)[1] if found else None
