@@ -1,0 +1,398 @@
+"""Extractive summarization (BertSumExt, nlpyang/PreSumm): pick a document's key sentences.
+
+Raw examples have the columns `id`, `sentences` (the document, split), `reference` (the reference
+summary's sentences; empty where the split has none) and `oracle` (the greedy ROUGE oracle's
+sentence indices, the training labels). The model reads `[CLS] s1 [SEP] [CLS] s2 [SEP] ...` with
+segment ids alternating per sentence; `ElectraForTokenClassification` (2 classes) scores each
+sentence at its [CLS]; every other position has label -100, so the loss is only there.
+
+A document longer than `max_seq_length` (512 by default) keeps the sentences whose [CLS] and at
+least one token fit (the last one possibly cut); the rest are never selected by the model and are
+counted as `truncated_sentences` (and `truncated_documents`) in metrics.json and the log.
+Selection: sentences ranked by score, one sharing a word trigram with an already chosen one is
+skipped (trigram blocking), at most `--summary-sentences` (3); the summary keeps document order.
+
+Data: the hub's `abisee/cnn_dailymail` 3.0.0, `--data-dir` with train/validation/test files, or
+explicit files; a file name may end in a row range, `articles.csv[:800]`, `articles.csv[800:]`
+(0-based data rows, header excluded), to train and evaluate on parts of one file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from electra_tasks import modeling
+from electra_tasks.data.sentences import SentenceError, as_sentences
+from electra_tasks.data.tables import TABLE_FORMATS, read_table
+from electra_tasks.errors import UserError, where
+from electra_tasks.metrics import rouge as rouge_metrics
+from electra_tasks.options import RunOptions
+from electra_tasks.outputs import atomic_write_jsonl
+from electra_tasks.registry import TaskDefinition, register
+from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
+
+log = logging.getLogger("electra_tasks")
+
+SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
+DIR_NAMES = {"train": ("train",), "validation": ("validation", "valid", "val", "dev"), "test": ("test",)}
+ROW_RANGE = re.compile(r"^(?P<path>.+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
+LABELS = {0: "not_selected", 1: "selected"}
+DEFAULT_SENTENCES = 3
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+# --- encoding and decoding (pure functions; the family below calls them) ---------------------
+def pack_sentences(sentence_ids: Sequence[Sequence[int]], cls_id: int, sep_id: int,
+                   max_length: int) -> tuple[list[int], list[int], list[int]]:
+    """`[CLS] s1 [SEP] [CLS] s2 [SEP] ...` within `max_length` tokens.
+
+    Returns input ids, segment ids (0/1 alternating per sentence) and the [CLS] position of each
+    sentence that fits; a sentence fits when its [CLS], one of its tokens and its [SEP] do (the
+    last one kept may be cut). `len(cls_positions)` is the number of sentences kept.
+    """
+    input_ids: list[int] = []
+    segments: list[int] = []
+    positions: list[int] = []
+    for number, ids in enumerate(sentence_ids):
+        room = max_length - len(input_ids) - 2
+        if room < min(1, len(ids)):
+            break
+        piece = [cls_id, *ids[:room], sep_id]
+        positions.append(len(input_ids))
+        input_ids.extend(piece)
+        segments.extend([number % 2] * len(piece))
+    return input_ids, segments, positions
+
+
+def trigrams(sentence: str) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(sentence.lower())
+    return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+
+
+def select_sentences(sentences: Sequence[str], scores: Sequence[float], count: int = DEFAULT_SENTENCES,
+                     block_trigrams: bool = True) -> list[int]:
+    """Indices (document order) of the best-scored sentences, skipping trigram repeats.
+
+    `scores` may be shorter than `sentences` (truncated documents): only scored sentences compete.
+    """
+    order = sorted(range(len(scores)), key=lambda i: (-float(scores[i]), i))
+    chosen: list[int] = []
+    seen: set[tuple[str, ...]] = set()
+    for i in order:
+        if len(chosen) >= count:
+            break
+        grams = trigrams(sentences[i])
+        if block_trigrams and grams & seen:
+            continue
+        chosen.append(i)
+        seen |= grams
+    return sorted(chosen)
+
+
+# --- the family -------------------------------------------------------------------------------
+class ExtractionFamily(TaskFamily):
+    name = "extraction"
+    head = "ElectraForTokenClassification"
+    output_names = ("logits",)
+    sequence_outputs = ("logits",)
+
+    # --- data -----------------------------------------------------------------------------
+    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
+        files = self._files(opts)
+        if files:
+            raw = {split: self._read_file(spec, split, task, opts) for split, spec in files.items()}
+            sources: Any = {split: spec for split, spec in files.items()}
+        elif task.hub_dataset:
+            raw, sources = self._from_hub(task, opts), {"hub": list(task.hub_dataset)}
+        else:
+            raise UserError(f"task {task.name}: pass --train-file/--validation-file [--test-file] "
+                            f"(or --data-dir) with your documents")
+        splits, counts = {}, {}
+        for split, rows in raw.items():
+            if for_training and split == "train" and any(not row["reference"] for row in rows):
+                missing = next(row for row in rows if not row["reference"])
+                raise UserError(f"{missing['_where']}: training documents need a reference summary")
+            for row in rows:
+                row["oracle"] = rouge_metrics.greedy_oracle(row["sentences"], row["reference"]) \
+                    if row["reference"] else []
+            splits[split] = _to_dataset(rows)
+            counts[split] = {"documents": len(rows), "sentences": sum(len(r["sentences"]) for r in rows)}
+            log.info("%s %s: %d documents, %d sentences (%.1f per document)", task.name, split, len(rows),
+                     counts[split]["sentences"], counts[split]["sentences"] / max(len(rows), 1))
+        return TaskData(splits=splits, labels=None, info={"sources": sources, "counts": counts})
+
+    def _files(self, opts: RunOptions) -> dict[str, str]:
+        explicit = {split: getattr(opts, option) for split, option in SPLIT_OPTIONS.items()
+                    if getattr(opts, option)}
+        if explicit:
+            return explicit
+        if opts.data_dir:
+            folder = Path(opts.data_dir)
+            if not folder.is_dir():
+                raise UserError(f"--data-dir {folder}: folder not found")
+            found = {}
+            for split, stems in DIR_NAMES.items():
+                for stem in stems:
+                    hits = [folder / f"{stem}{ext}" for ext in TABLE_FORMATS if (folder / f"{stem}{ext}").is_file()]
+                    if hits:
+                        found[split] = str(hits[0])
+                        break
+            if not found:
+                raise UserError(f"--data-dir {folder}: no train/validation/test file "
+                                f"(.csv .jsonl .json .tsv) found")
+            return found
+        return {}
+
+    def _read_file(self, spec: str, split: str, task: TaskDefinition, opts: RunOptions) -> list[dict]:
+        path, rows_range = _file_and_range(spec)
+        table = read_table(path)
+        doc_col = opts.document_column or _present(table.columns, task.spec["document_columns"])
+        sum_col = opts.summary_column or _present(table.columns, task.spec["summary_columns"])
+        id_col = opts.id_column or _present(table.columns, ("id",), None)
+        documents = table.values(doc_col, "document")
+        if sum_col in table.columns or opts.summary_column or not split.startswith("test"):
+            summaries = table.values(sum_col, "summary")
+        else:
+            summaries = [None] * len(table)  # an unlabelled test file: summaries only, no ROUGE
+        ids = table.values(id_col, "id") if id_col else [str(i) for i in range(len(table))]
+        positions = list(range(len(table)))
+        if rows_range is not None:
+            positions = positions[rows_range]
+            if not positions:
+                raise UserError(f"{spec}: the row range selects no rows (the file has {len(table)} data rows)")
+        positions = positions[:_limit(opts, split)]
+        rows = []
+        for i in positions:
+            line = table.lines[i]
+            rows.append(_example(str(ids[i]), documents[i], summaries[i], where(path, line, str(doc_col)),
+                                 where(path, line, str(sum_col))))
+        return rows
+
+    def _from_hub(self, task: TaskDefinition, opts: RunOptions) -> dict[str, list[dict]]:
+        from datasets import load_dataset
+
+        path, name = task.hub_dataset
+        try:
+            dataset = load_dataset(path, name)
+        except Exception as exc:  # offline, unknown config ...
+            raise UserError(f"task {task.name}: could not load the hub dataset {path}/{name} "
+                            f"({type(exc).__name__}); pass --train-file/--validation-file instead") from None
+        doc_col, sum_col = task.spec["document_columns"][0], task.spec["summary_columns"][0]
+        splits = {}
+        for split, ds in dataset.items():
+            limit = _limit(opts, split)
+            if limit is not None:
+                ds = ds.select(range(min(limit, len(ds))))
+            splits[split] = [_example(str(r.get("id", i)), r[doc_col], r[sum_col],
+                                      f"{path}/{name}[{split}][{i}]", f"{path}/{name}[{split}][{i}]")
+                             for i, r in enumerate(ds)]
+        return splits
+
+    # --- model ----------------------------------------------------------------------------
+    def build_model(self, task, model_path, data, opts, *, fine_tuned):
+        from transformers import ElectraForTokenClassification
+
+        config = modeling.load_config(model_path, trust_remote_code=opts.trust_remote_code, num_labels=2,
+                                      id2label=dict(LABELS), label2id={v: k for k, v in LABELS.items()})
+        return modeling.load_model(ElectraForTokenClassification, model_path, config=config,
+                                   trust_remote_code=opts.trust_remote_code)
+
+    def labels_from_model(self, config):
+        return None
+
+    # --- features -------------------------------------------------------------------------
+    def encode(self, batch, tokenizer, data, opts, *, for_training):
+        flat = [s for doc in batch["sentences"] for s in doc]
+        tokenized = tokenizer(flat, add_special_tokens=False, verbose=False)["input_ids"] if flat else []
+        out: dict[str, list] = {"input_ids": [], "token_type_ids": [], "attention_mask": [],
+                                "cls_positions": [], "length": []}
+        if for_training:
+            out["labels"] = []
+        start = 0
+        for number, sentences in enumerate(batch["sentences"]):
+            pieces = tokenized[start:start + len(sentences)]
+            start += len(sentences)
+            ids, segments, positions = pack_sentences(pieces, tokenizer.cls_token_id, tokenizer.sep_token_id,
+                                                      int(opts.max_seq_length))
+            out["input_ids"].append(ids)
+            out["token_type_ids"].append(segments)
+            out["attention_mask"].append([1] * len(ids))
+            out["cls_positions"].append(positions)
+            out["length"].append(len(ids))
+            if for_training:
+                labels = [-100] * len(ids)
+                oracle = set(batch["oracle"][number])
+                for sentence, position in enumerate(positions):
+                    labels[position] = 1 if sentence in oracle else 0
+                out["labels"].append(labels)
+        return out
+
+    def collator(self, tokenizer):
+        from transformers import DataCollatorForTokenClassification
+
+        return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=-100)
+
+    # --- decoding and scoring -------------------------------------------------------------
+    def score(self, task, raw, features, outputs, data, opts) -> Scored:
+        count = opts.summary_sentences if opts.summary_sentences is not None else DEFAULT_SENTENCES
+        if count < 1:
+            raise UserError(f"--summary-sentences {count}: expected an integer >= 1")
+        block = bool(opts.extra.get("trigram_blocking", True))
+        documents = raw["sentences"]
+        chosen, kept = [], []
+        for logits, positions, sentences in zip(outputs[0], features["cls_positions"], documents):
+            logits = np.asarray(logits, dtype=np.float64)
+            scores = logits[positions, 1] - logits[positions, 0] if positions else np.zeros(0)
+            chosen.append(select_sentences(sentences, scores, count, block))
+            kept.append(len(positions))
+        summaries = [[doc[i] for i in idx] for doc, idx in zip(documents, chosen)]
+        truncated = [len(doc) - k for doc, k in zip(documents, kept)]
+        metrics: dict[str, float] = {}
+        references = raw["reference"]
+        if references and all(references):
+            oracle = [[doc[i] for i in idx] for doc, idx in zip(documents, raw["oracle"])]
+            metrics.update(rouge_metrics.rouge(summaries, references))
+            metrics.update(rouge_metrics.rouge([rouge_metrics.lead(d) for d in documents], references, "lead3_"))
+            metrics.update(rouge_metrics.rouge(oracle, references, "oracle_"))
+            metrics["oracle_sentences_truncated"] = sum(
+                sum(1 for i in idx if i >= k) for idx, k in zip(raw["oracle"], kept))
+        if documents:
+            metrics["truncated_sentences"] = sum(truncated)
+            metrics["truncated_documents"] = sum(1 for t in truncated if t > 0)
+            log.info("%d of %d documents longer than %d tokens: %d of %d sentences beyond the window, "
+                     "never selected", metrics["truncated_documents"], len(documents), opts.max_seq_length,
+                     metrics["truncated_sentences"], sum(len(d) for d in documents))
+        return Scored(metrics=metrics, predictions={"indices": chosen, "summaries": summaries,
+                                                    "truncated": truncated})
+
+    def write_predictions(self, out_dir, split, raw, scored, data, opts):
+        path = Path(out_dir) / f"predictions_{split}.jsonl"
+        atomic_write_jsonl(path, self.predict_records(raw, scored, data))
+        return [path]
+
+    # --- predict --------------------------------------------------------------------------
+    def read_predict_inputs(self, lines, source, task, data, opts):
+        rows = []
+        for number, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if not stripped:
+                continue
+            doc_id, document = str(len(rows)), stripped
+            if stripped.startswith("{"):
+                try:
+                    record = json.loads(stripped)
+                except json.JSONDecodeError as exc:
+                    raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}") from None
+                key = next((k for k in ("article", "document", "text", "sentences", "src") if k in record), None)
+                if key is None:
+                    raise UserError(f"{where(source, number)}: expected a JSON object with \"article\" "
+                                    f"(text) or \"sentences\" (a list of sentences)")
+                document = record[key]
+                doc_id = str(record.get("id", doc_id))
+            rows.append(_example(doc_id, document, None, where(source, number), where(source, number)))
+        if not rows:
+            raise UserError(f"{source}: no input lines; expected one document per line "
+                            f"({{\"article\": \"...\"}} or {{\"sentences\": [...]}})")
+        for row in rows:
+            row["oracle"] = []
+        return _to_dataset(rows)
+
+    def predict_records(self, raw, scored, data):
+        records = []
+        for i, doc_id in enumerate(raw["id"]):
+            records.append({"id": doc_id, "summary": "\n".join(scored.predictions["summaries"][i]),
+                            "indices": scored.predictions["indices"][i],
+                            "num_sentences": len(raw["sentences"][i]),
+                            "truncated_sentences": scored.predictions["truncated"][i]})
+        return records
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def _file_and_range(spec: str) -> tuple[Path, slice | None]:
+    """`file.csv[800:]` -> (file.csv, slice(800, None)); a file that exists is taken as named."""
+    match = ROW_RANGE.match(spec)
+    if Path(spec).exists() or not match:
+        return Path(spec), None
+    start, stop = (int(v) if v else None for v in (match["start"], match["stop"]))
+    return Path(match["path"]), slice(start, stop)
+
+
+def _limit(opts: RunOptions, split: str) -> int | None:
+    limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
+    if limit is not None and limit < 1:
+        raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: expected an integer >= 1")
+    return limit
+
+
+def _present(columns: list[str], candidates: Sequence[str], default: Any = "") -> Any:
+    """The first candidate column the table has (else the first candidate, for the error)."""
+    found = next((c for c in candidates if c in columns), None)
+    if found is not None:
+        return found
+    return candidates[0] if default == "" else default
+
+
+def _example(doc_id: str, document: Any, summary: Any, doc_where: str, sum_where: str) -> dict:
+    """One validated raw example; every problem is a one-line `UserError` naming file and line."""
+    if document is None or (isinstance(document, str) and not document.strip()) or document == []:
+        raise UserError(f"{doc_where}: empty document (id {doc_id}); expected text or a list of sentences")
+    try:
+        sentences = as_sentences(document)
+    except SentenceError as exc:
+        raise UserError(f"{doc_where}: {exc} (id {doc_id})") from None
+    if not sentences:
+        raise UserError(f"{doc_where}: no sentence found in the document (id {doc_id}); "
+                        f"expected text with at least one word")
+    reference: list[str] = []
+    if summary is not None:
+        try:
+            reference = as_sentences(summary, source_tags=False, lines_are_sentences=True)
+        except SentenceError as exc:
+            raise UserError(f"{sum_where}: {exc} (id {doc_id})") from None
+        if not reference:
+            raise UserError(f"{sum_where}: empty reference summary (id {doc_id}); expected at least one sentence")
+    return {"id": doc_id, "sentences": sentences, "reference": reference, "_where": doc_where}
+
+
+def _to_dataset(rows: list[dict]):
+    from datasets import Dataset, Features, List, Value
+
+    features = Features({"id": Value("string"), "sentences": List(Value("string")),
+                         "reference": List(Value("string")), "oracle": List(Value("int32"))})
+    return Dataset.from_list([{k: row[k] for k in features} for row in rows], features=features)
+
+
+FAMILY = register_family(ExtractionFamily())
+
+_SPEC = {"document_columns": ("article", "src", "document"), "summary_columns": ("highlights", "tgt", "summary")}
+_FORMATS = "csv/jsonl/json/tsv (--train-file F[:N] ...), PreSumm json (src/tgt)"
+
+register(
+    TaskDefinition(
+        name="cnn-dailymail",
+        family="extraction",
+        description="CNN/DailyMail extractive summarization (BertSumExt): pick 3 sentences, ROUGE vs Lead-3",
+        metrics=("rouge1", "rouge2", "rougeLsum"),
+        main_metric="rouge2",
+        data_formats=f"hub abisee/cnn_dailymail 3.0.0, {_FORMATS}",
+        hub_dataset=("abisee/cnn_dailymail", "3.0.0"),
+        spec=_SPEC,
+        defaults={"max_seq_length": 512},
+    ),
+    TaskDefinition(
+        name="extractive-summarization",
+        family="extraction",
+        description="Your own documents with reference summaries: pick key sentences, ROUGE vs Lead-3",
+        metrics=("rouge1", "rouge2", "rougeLsum"),
+        main_metric="rouge2",
+        data_formats=_FORMATS,
+        spec=_SPEC,
+        defaults={"max_seq_length": 512},
+    ),
+)
