@@ -1,0 +1,377 @@
+"""Extractive question answering: SQuAD 1.1, SQuAD 2.0 and any SQuAD-format file.
+
+Raw examples (one per question): `id`, `title`, `context`, `question`, `answers` ({text,
+answer_start} lists, [] when unanswerable), `is_impossible`, `has_gold`, `example_index`.
+Features: the question cut to `max_query_length` tokens, the context in windows of
+`max_seq_length` tokens that overlap by `doc_stride` tokens (the tokenizer's `stride`), character
+offsets of the context tokens (-1 elsewhere) and BERT's max-context flag per token. A training
+window without the answer points at [CLS] and is labelled unanswerable for the classifier.
+Model: `ElectraForQuestionAnswering` (+ ELECTRA's answerability classifier when the data has
+unanswerable questions, see `qa_model.py`). Scoring: the official SQuAD scripts' rules.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from electra_tasks import modeling, qa_postprocess
+from electra_tasks.data.squad import SquadFile, read_squad, squad_records
+from electra_tasks.errors import UserError, where
+from electra_tasks.metrics import squad as squad_metrics
+from electra_tasks.outputs import atomic_write_json
+from electra_tasks.qa_model import FLAG, ElectraForQuestionAnsweringWithAnswerability
+from electra_tasks.registry import TaskDefinition, register
+from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
+
+log = logging.getLogger("electra_tasks")
+
+SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
+QA_DEFAULTS = {"doc_stride": 128, "max_query_length": 64, "n_best_size": 20, "max_answer_length": 30}
+NO_ANSWER_THRESHOLD = 0.5  # predict "" when the no-answer probability is above (extra: no_answer_threshold)
+
+
+def qa_setting(opts, name: str) -> int:
+    value = getattr(opts, name, None)
+    return int(QA_DEFAULTS[name] if value is None else value)
+
+
+class QuestionAnsweringFamily(TaskFamily):
+    name = "qa"
+    head = "ElectraForQuestionAnswering"
+    output_names = ("start_logits", "end_logits", "answerability_logits")
+    sequence_outputs = ("start_logits", "end_logits")
+
+    # --- data -----------------------------------------------------------------------------
+    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
+        check_window_options(opts)
+        files = self._files(task, opts)
+        if files:
+            read = {split: read_squad(path, require_answers=not split.startswith("test"))
+                    for split, path in files.items()}
+            sources = {split: str(path) for split, path in files.items()}
+        elif task.hub_dataset:
+            read, sources = self._from_hub(task), {"hub": list(task.hub_dataset)}
+        else:
+            raise UserError(f"task {task.name}: pass --train-file/--validation-file (SQuAD-format JSON) or --data-dir")
+        version2 = task.spec.get("version") == 2 or (task.spec.get("version") is None and
+                                                     any(f.has_unanswerable for f in read.values()))
+        splits, counts = {}, {}
+        for split, squad in read.items():
+            if task.spec.get("version") == 1 and squad.has_unanswerable:
+                first = next(r for r in squad.records if r["is_impossible"])
+                raise UserError(f"{sources.get(split, split)} (question id {first['id']}): unanswerable question "
+                                f"in SQuAD 1.1 data; use the task squad-v2 (or qa) for data with unanswerable questions")
+            records = squad.records
+            limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
+            if limit is not None:
+                if limit < 1:
+                    raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: expected an integer >= 1")
+                records = records[:limit]
+            splits[split] = to_dataset(records)
+            counts[split] = {"questions": len(records), "articles": len({r["article"] for r in records}),
+                             "unanswerable": sum(r["is_impossible"] for r in records),
+                             "recovered_answer_starts": len(squad.recovered)}
+        for split, count in counts.items():
+            log.info("%s %s: %d questions from %d articles (%d unanswerable, %d answer_start recovered)",
+                     task.name, split, count["questions"], count["articles"], count["unanswerable"],
+                     count["recovered_answer_starts"])
+        return TaskData(splits=splits, labels=None,
+                        info={"sources": sources, "counts": counts, "version2": version2})
+
+    def _files(self, task: TaskDefinition, opts) -> dict[str, Path]:
+        explicit = {split: Path(getattr(opts, option)) for split, option in SPLIT_OPTIONS.items()
+                    if getattr(opts, option)}
+        if explicit:
+            return explicit
+        if opts.data_dir:
+            folder = Path(opts.data_dir)
+            if not folder.is_dir():
+                raise UserError(f"--data-dir {folder}: folder not found")
+            layout = task.spec.get("files", {"train": "train.json", "validation": "dev.json", "test": "test.json"})
+            found = {split: folder / name for split, name in layout.items() if (folder / name).is_file()}
+            if not found:
+                raise UserError(f"--data-dir {folder}: none of {', '.join(layout.values())} found")
+            return found
+        return {}
+
+    def _from_hub(self, task: TaskDefinition) -> dict[str, SquadFile]:
+        from datasets import load_dataset
+
+        path, name = task.hub_dataset
+        try:
+            dataset = load_dataset(path, name)
+        except Exception as exc:  # offline, unknown dataset ...
+            files = ", ".join(task.spec["files"].values())
+            raise UserError(f"task {task.name}: could not load the hub dataset {path} ({type(exc).__name__}); "
+                            f"pass --data-dir with {files} instead") from None
+        read = {}
+        for split, ds in dataset.items():
+            # regroup the hub's flat rows into SQuAD's article/paragraph form and validate them alike
+            articles: dict[str, dict[str, list]] = {}
+            for row in ds:
+                qas = articles.setdefault(row["title"], {}).setdefault(row["context"], [])
+                answers = [{"text": t, "answer_start": s} for t, s in
+                           zip(row["answers"]["text"], row["answers"]["answer_start"])]
+                qas.append({"id": row["id"], "question": row["question"], "answers": answers})
+            data = [{"title": title, "paragraphs": [{"context": c, "qas": q} for c, q in paragraphs.items()]}
+                    for title, paragraphs in articles.items()]
+            read[split] = squad_records(data, f"{path}[{split}]", require_answers=not split.startswith("test"))
+        return read
+
+    # --- model ----------------------------------------------------------------------------
+    def build_model(self, task, model_path, data, opts, *, fine_tuned):
+        config = modeling.load_config(model_path, trust_remote_code=opts.trust_remote_code)
+        if not fine_tuned:
+            config.num_labels = 2
+            setattr(config, FLAG, bool(data.info.get("version2")))
+        else:
+            data.info.setdefault("version2", bool(getattr(config, FLAG, False)))  # predict: the model decides
+            if data.info["version2"] and not getattr(config, FLAG, False):
+                log.info("%s has no answerability classifier; no-answer scores come from the [CLS] span score",
+                         model_path)
+        return modeling.load_model(ElectraForQuestionAnsweringWithAnswerability, model_path, config=config,
+                                   trust_remote_code=opts.trust_remote_code)
+
+    def labels_from_model(self, config):
+        return None
+
+    # --- features -------------------------------------------------------------------------
+    def encode(self, batch, tokenizer, data, opts, *, for_training):
+        questions = truncate_questions(batch["question"], tokenizer, qa_setting(opts, "max_query_length"))
+        encoded = tokenizer(questions, batch["context"], truncation="only_second", max_length=opts.max_seq_length,
+                            stride=qa_setting(opts, "doc_stride"), return_overflowing_tokens=True,
+                            return_offsets_mapping=True, padding=False)
+        sample = encoded.pop("overflow_to_sample_mapping")
+        context_id = 1  # question first, context second (ELECTRA/BERT order)
+        offsets_all = encoded.pop("offset_mapping")
+        features: dict[str, list] = {"offset_mapping": [], "example_index": [], "length": []}
+        if for_training:
+            features.update(start_positions=[], end_positions=[], is_impossible=[])
+        for i, offsets in enumerate(offsets_all):
+            sequence_ids = encoded.sequence_ids(i)
+            offsets = [list(o) if s == context_id else [-1, -1] for o, s in zip(offsets, sequence_ids)]
+            features["offset_mapping"].append(offsets)
+            features["example_index"].append(batch["example_index"][sample[i]])
+            features["length"].append(len(offsets))
+            if for_training:
+                start, end = answer_tokens(offsets, batch["answers"][sample[i]], batch["is_impossible"][sample[i]])
+                features["start_positions"].append(start)
+                features["end_positions"].append(end)
+                features["is_impossible"].append(int(start == 0))
+        if not for_training:
+            features["max_context"] = max_context_flags(features["offset_mapping"], sample)
+        else:
+            del features["offset_mapping"], features["example_index"]
+        return {**encoded, **features}
+
+    # --- decoding and scoring -------------------------------------------------------------
+    def score(self, task, raw, features, outputs, data, opts) -> Scored:
+        version2 = bool(data.info.get("version2"))
+        spans = qa_postprocess.best_spans(
+            outputs[0], outputs[1], ragged_pairs(features, "offset_mapping"), ragged_pairs(features, "max_context"),
+            np.asarray(features["example_index"], dtype=np.int64), len(raw),
+            answerability=np.asarray(outputs[2]) if version2 else None,
+            n_best=qa_setting(opts, "n_best_size"), max_answer_length=qa_setting(opts, "max_answer_length"))
+        contexts, ids = raw["context"], raw["id"]
+        texts = qa_postprocess.answer_texts(spans, contexts)
+        na_probs = qa_postprocess.no_answer_probability(spans) if version2 else None
+        if version2:
+            threshold = float(opts.extra.get("no_answer_threshold", NO_ANSWER_THRESHOLD))
+            texts = ["" if p > threshold else t for t, p in zip(texts, na_probs)]
+        predictions = dict(zip(ids, texts))
+        metrics: dict[str, float] = {}
+        has_gold = raw["has_gold"]
+        if all(has_gold):
+            gold = {qid: answers["text"] for qid, answers in zip(ids, raw["answers"])}
+            if version2:
+                na = {qid: float(p) for qid, p in zip(ids, na_probs)}
+                full = squad_metrics.squad_v2(predictions, gold, na)
+                metrics = {k: v for k, v in full.items() if k in task.metrics}
+            else:
+                metrics = squad_metrics.squad_v1(predictions, gold)
+        nbest = nbest_lists(spans, contexts, ids)
+        return Scored(metrics=metrics, predictions={
+            "texts": predictions, "na_probs": None if na_probs is None else dict(zip(ids, map(float, na_probs))),
+            "nbest": nbest})
+
+    def write_predictions(self, out_dir, split, raw, scored, data, opts):
+        suffix = "" if split == "validation" else f"_{split}"
+        out_dir = Path(out_dir)
+        paths = [atomic_write_json(out_dir / f"predictions{suffix}.json", scored.predictions["texts"])]
+        if scored.predictions["na_probs"] is not None:
+            paths.append(atomic_write_json(out_dir / f"na_prob{suffix}.json", scored.predictions["na_probs"]))
+        paths.append(atomic_write_json(out_dir / f"nbest{suffix}.json", scored.predictions["nbest"], indent=None))
+        return paths
+
+    # --- predict --------------------------------------------------------------------------
+    def read_predict_inputs(self, lines, source, task, data, opts):
+        check_window_options(opts)
+        records = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}; expected "
+                                f"{{\"question\": ..., \"context\": ...}}") from None
+            if not isinstance(record, dict):
+                raise UserError(f"{where(source, number)}: expected a JSON object with \"question\" and \"context\"")
+            for key in ("question", "context"):
+                if not isinstance(record.get(key), str) or not record[key].strip():
+                    problem = "missing key" if key not in record else "expected a non-empty string for"
+                    raise UserError(f"{where(source, number, key)}: {problem} \"{key}\"")
+            records.append({"id": str(record.get("id", len(records))), "title": "", "context": record["context"],
+                            "question": record["question"], "answers": {"text": [], "answer_start": []},
+                            "is_impossible": False, "has_gold": False, "article": 0})
+        if not records:
+            raise UserError(f"{source}: no input lines; expected one {{\"question\", \"context\"}} JSON object per line")
+        return to_dataset(records)
+
+    def predict_records(self, raw, scored, data):
+        texts, na_probs, nbest = scored.predictions["texts"], scored.predictions["na_probs"], scored.predictions["nbest"]
+        records = []
+        for qid, question in zip(raw["id"], raw["question"]):
+            best = nbest[qid][0] if nbest[qid] else {"start": -1, "end": -1, "score": None}
+            records.append({"id": qid, "question": question, "answer": texts[qid], "start": best["start"],
+                            "end": best["end"], "score": best["score"],
+                            "no_answer_probability": na_probs[qid] if na_probs else None})
+        return records
+
+
+def check_window_options(opts) -> None:
+    """Windows must leave room for context: question + 3 special tokens + stride < max length."""
+    room = opts.max_seq_length - qa_setting(opts, "max_query_length") - 3
+    for name in ("max_query_length", "n_best_size", "max_answer_length"):
+        if qa_setting(opts, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} {qa_setting(opts, name)}: expected an integer >= 1")
+    if room < 8:
+        raise UserError(f"--max-seq-length {opts.max_seq_length}: too short for questions of "
+                        f"{qa_setting(opts, 'max_query_length')} tokens; expected at least "
+                        f"{qa_setting(opts, 'max_query_length') + 11}")
+    if not 0 <= qa_setting(opts, "doc_stride") < room:
+        raise UserError(f"--doc-stride {qa_setting(opts, 'doc_stride')}: expected 0..{room - 1} (the overlap "
+                        f"between windows must be shorter than the {room} context tokens of a window)")
+
+
+def truncate_questions(questions: list[str], tokenizer, max_tokens: int) -> list[str]:
+    """Cut each question after its `max_tokens`-th token (ELECTRA's max_query_length)."""
+    cut = []
+    encoded = tokenizer([q.lstrip() for q in questions], add_special_tokens=False, return_offsets_mapping=True)
+    for question, offsets in zip(questions, encoded["offset_mapping"]):
+        question = question.lstrip()
+        cut.append(question[:offsets[max_tokens - 1][1]] if len(offsets) > max_tokens else question)
+    return cut
+
+
+def answer_tokens(offsets: list[list[int]], answers: dict, impossible: bool) -> tuple[int, int]:
+    """Token positions of the first gold answer in a window, or (0, 0) ([CLS]) when not inside."""
+    if impossible or not answers["text"]:
+        return 0, 0
+    start_char = answers["answer_start"][0]
+    end_char = start_char + len(answers["text"][0])
+    context = [i for i, o in enumerate(offsets) if o[0] >= 0]
+    first, last = context[0], context[-1]
+    if offsets[first][0] > start_char or offsets[last][1] < end_char:
+        return 0, 0
+    start = first
+    while start <= last and offsets[start][0] <= start_char:
+        start += 1
+    end = last
+    while end >= first and offsets[end][1] >= end_char:
+        end -= 1
+    return start - 1, end + 1
+
+
+def max_context_flags(offsets: list[list[list[int]]], sample: list[int]) -> list[list[int]]:
+    """1 where a window gives a context token its most context (BERT's `_check_is_max_context`):
+    score min(tokens left, tokens right) + 0.01 * window length, best window per token."""
+    best: dict[tuple[int, tuple[int, int]], tuple[float, int]] = {}
+    scored = []
+    for window, rows in enumerate(offsets):
+        context = [i for i, o in enumerate(rows) if o[0] >= 0]
+        n = len(context)
+        entries = []
+        for j, i in enumerate(context):
+            key = (sample[window], tuple(rows[i]))
+            score = min(j, n - 1 - j) + 0.01 * n
+            entries.append((i, key))
+            if key not in best or score > best[key][0]:
+                best[key] = (score, window)
+        scored.append(entries)
+    flags = []
+    for window, rows in enumerate(offsets):
+        row = [0] * len(rows)
+        for i, key in scored[window]:
+            row[i] = int(best[key][1] == window)
+        flags.append(row)
+    return flags
+
+
+def ragged_pairs(features, column: str) -> qa_postprocess.Ragged:
+    """A list column of the features as one flat numpy array + row splits, straight from Arrow."""
+    import pyarrow.compute as pc
+
+    array = features.with_format("arrow")[column]
+    array = array.combine_chunks() if hasattr(array, "combine_chunks") else array
+    lengths = pc.list_value_length(array).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat = pc.list_flatten(array)
+    if hasattr(flat.type, "value_type"):  # (start, end) pairs
+        flat = pc.list_flatten(flat).to_numpy(zero_copy_only=False).reshape(-1, 2)
+    else:
+        flat = flat.to_numpy(zero_copy_only=False)
+    return qa_postprocess.Ragged(flat, np.concatenate([[0], np.cumsum(lengths)]))
+
+
+def nbest_lists(spans: qa_postprocess.Spans, contexts: list[str], ids: list[str]) -> dict[str, list[dict]]:
+    """id -> its n-best answers (text, probability, score, character span), best first."""
+    nbest: dict[str, list[dict]] = {qid: [] for qid in ids}
+    for k in range(len(spans.example)):
+        example = int(spans.example[k])
+        start, end = int(spans.start_char[k]), int(spans.end_char[k])
+        nbest[ids[example]].append({"text": contexts[example][start:end], "probability": float(spans.probability[k]),
+                                    "score": float(spans.score[k]), "start": start, "end": end})
+    return nbest
+
+
+def to_dataset(records: list[dict]):
+    from datasets import Dataset
+
+    rows = [{**{k: v for k, v in r.items() if k != "article"}, "example_index": i} for i, r in enumerate(records)]
+    return Dataset.from_list(rows)
+
+
+FAMILY = register_family(QuestionAnsweringFamily())
+
+SQUAD_DEFAULTS = {"max_seq_length": 384, "epochs": 2.0}
+V2_METRICS = ("exact_match", "f1", "HasAns_exact", "HasAns_f1", "NoAns_exact", "NoAns_f1",
+              "best_exact", "best_exact_thresh", "best_f1", "best_f1_thresh")
+
+register(
+    TaskDefinition(
+        name="squad", family="qa", description="SQuAD 1.1: extract the answer span from a Wikipedia paragraph",
+        metrics=("exact_match", "f1"), main_metric="f1",
+        data_formats="SQuAD JSON (--data-dir: train-v1.1.json/dev-v1.1.json), hub rajpurkar/squad",
+        hub_dataset=("rajpurkar/squad", None),
+        spec={"version": 1, "files": {"train": "train-v1.1.json", "validation": "dev-v1.1.json"}},
+        defaults=SQUAD_DEFAULTS),
+    TaskDefinition(
+        name="squad-v2", family="qa",
+        description="SQuAD 2.0: answer span or no answer (answerability classifier, best-threshold search)",
+        metrics=V2_METRICS, main_metric="f1",
+        data_formats="SQuAD JSON (--data-dir: train-v2.0.json/dev-v2.0.json), hub rajpurkar/squad_v2",
+        hub_dataset=("rajpurkar/squad_v2", None),
+        spec={"version": 2, "files": {"train": "train-v2.0.json", "validation": "dev-v2.0.json"}},
+        defaults=SQUAD_DEFAULTS),
+    TaskDefinition(
+        name="qa", family="qa",
+        description="Your own SQuAD-format JSON (unanswerable questions optional: v2.0 rules when present)",
+        metrics=V2_METRICS, main_metric="f1",
+        data_formats="SQuAD-format JSON via --train-file/--validation-file [--test-file] or --data-dir "
+                     "(train.json/dev.json/test.json)",
+        spec={}, defaults=SQUAD_DEFAULTS),
+)
