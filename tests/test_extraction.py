@@ -206,3 +206,17 @@ def test_predict_inputs_accept_articles_sentence_lists_and_plain_text():
     with pytest.raises(UserError, match=r"in.jsonl:2: empty document"):
         FAMILY.read_predict_inputs(['{"article": "ok."}', '{"article": ""}'], "in.jsonl", None,
                                    TaskData(splits={}), RunOptions(task="x"))
+
+
+def test_bad_options_and_offline_hub_fail_before_any_work(tmp_path):
+    path = _csv(tmp_path / "docs.csv", [("A doc.", "Sum.", "a")])
+    with pytest.raises(UserError, match=r"--summary-sentences 0: expected an integer >= 1"):
+        FAMILY.load(get_task("cnn-dailymail"), RunOptions(task="x", train_file=str(path), summary_sentences=0),
+                    for_training=True)
+    with pytest.raises(UserError, match=r"--max-train-samples 0: expected an integer >= 1"):
+        FAMILY.load(get_task("cnn-dailymail"), RunOptions(task="x", train_file=str(path), max_train_samples=0),
+                    for_training=True)
+    with pytest.raises(UserError, match=r"extractive-summarization: pass --train-file"):
+        FAMILY.load(get_task("extractive-summarization"), RunOptions(task="x"), for_training=True)
+    with pytest.raises(UserError, match=r"could not load the hub dataset abisee/cnn_dailymail/3.0.0"):
+        FAMILY.load(get_task("cnn-dailymail"), RunOptions(task="x"), for_training=True)  # offline in tests

@@ -104,6 +104,7 @@ class ExtractionFamily(TaskFamily):
 
     # --- data -----------------------------------------------------------------------------
     def load(self, task, opts, *, for_training, labels=None) -> TaskData:
+        _summary_sentences(opts)  # a bad option fails before anything is trained or written
         files = self._files(opts)
         if files:
             raw = {split: self._read_file(spec, split, task, opts) for split, spec in files.items()}
@@ -240,9 +241,7 @@ class ExtractionFamily(TaskFamily):
 
     # --- decoding and scoring -------------------------------------------------------------
     def score(self, task, raw, features, outputs, data, opts) -> Scored:
-        count = opts.summary_sentences if opts.summary_sentences is not None else DEFAULT_SENTENCES
-        if count < 1:
-            raise UserError(f"--summary-sentences {count}: expected an integer >= 1")
+        count = _summary_sentences(opts)
         block = bool(opts.extra.get("trigram_blocking", True))
         documents = raw["sentences"]
         chosen, kept = [], []
@@ -278,6 +277,7 @@ class ExtractionFamily(TaskFamily):
 
     # --- predict --------------------------------------------------------------------------
     def read_predict_inputs(self, lines, source, task, data, opts):
+        _summary_sentences(opts)
         rows = []
         for number, line in enumerate(lines, start=1):
             stripped = line.strip()
@@ -321,6 +321,13 @@ def _file_and_range(spec: str) -> tuple[Path, slice | None]:
         return Path(spec), None
     start, stop = (int(v) if v else None for v in (match["start"], match["stop"]))
     return Path(match["path"]), slice(start, stop)
+
+
+def _summary_sentences(opts: RunOptions) -> int:
+    count = opts.summary_sentences if opts.summary_sentences is not None else DEFAULT_SENTENCES
+    if count < 1:
+        raise UserError(f"--summary-sentences {count}: expected an integer >= 1")
+    return count
 
 
 def _limit(opts: RunOptions, split: str) -> int | None:
