@@ -116,7 +116,11 @@ def _setup_logging() -> None:
 
 
 def print_summary(title: str, metrics: dict[str, Any], out: Optional[str]) -> None:
-    """The closing table a person reads: metric, value, and where the files went."""
+    """The closing table a person reads: metric, value, and where the files went (rank 0 only)."""
+    from electra_tasks.outputs import is_main_process
+
+    if not is_main_process():
+        return
     rows = [(k, v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     width = max([len(k) for k, _ in rows] + [6])
     typer.echo(f"\n{title}")
@@ -385,6 +389,25 @@ def pretrain_continue_command(
         opts = merge_config(values, typed, values.pop("config", None))
         metrics = pretrain(opts)
         print_summary("pre-training finished", metrics, opts.output_dir)
+
+    run_command(body)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[str, typer.Argument(metavar="OUT", help="A finished run folder (train, eval, --seeds or pretrain-continue).")],
+    output_dir: Annotated[Optional[str], typer.Option(help="Where to write README.md and the plots (default OUT/report).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier report in that folder.")] = False,
+) -> None:
+    """Plots (PNG) and a Markdown summary of a finished run, ready to paste into a model card.
+
+    Example: electra-tasks report runs/glue-sst2
+    """
+    def body():
+        from electra_tasks.report import report
+
+        for path in report(run_dir, output_dir=output_dir, overwrite=overwrite):
+            typer.echo(str(path))
 
     run_command(body)
 

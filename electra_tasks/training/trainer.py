@@ -110,6 +110,7 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         report_to=[r for r in (opts.report_to or "none").split(",") if r] if opts.report_to else "none",
         push_to_hub=bool(opts.push_to_hub),
         hub_model_id=opts.hub_model_id,
+        use_cpu=not torch.cuda.is_available(),  # without it, torchrun on CPU silently trains unsharded copies
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=not _on_terminal(),
