@@ -220,3 +220,11 @@ def test_bad_options_and_offline_hub_fail_before_any_work(tmp_path):
         FAMILY.load(get_task("extractive-summarization"), RunOptions(task="x"), for_training=True)
     with pytest.raises(UserError, match=r"could not load the hub dataset abisee/cnn_dailymail/3.0.0"):
         FAMILY.load(get_task("cnn-dailymail"), RunOptions(task="x"), for_training=True)  # offline in tests
+
+
+def test_eval_skips_training_documents(tmp_path):
+    path = _csv(tmp_path / "docs.csv", [("A doc here.", "Sum.", "a"), ("   ", "Sum.", "b")])
+    good = _csv(tmp_path / "dev.csv", [("Another doc.", "Sum.", "c")])
+    data = FAMILY.load(get_task("cnn-dailymail"), RunOptions(task="x", train_file=str(path), validation_file=str(good)),
+                       for_training=False)
+    assert list(data.splits) == ["validation"]  # the bad training row is never read
