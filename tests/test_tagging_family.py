@@ -216,3 +216,12 @@ def test_conll2003_hub_unreachable_is_one_clear_line(tmp_path, tiny_model, monke
         "electra-tasks: error: task conll2003: could not load the hub dataset eriktks/conll2003 (ConnectionError); "
         "pass --data-dir with train.txt/valid.txt/test.txt (or eng.train/eng.testa/eng.testb) instead"]
     assert not (tmp_path / "out").exists()
+
+
+def test_eval_with_only_a_training_file_never_falls_back_to_the_hub(trained, tmp_path):
+    from electra_tasks.training.runner import evaluate
+
+    folder, out, _ = trained
+    with pytest.raises(UserError, match="no validation or test file to evaluate"):
+        evaluate(RunOptions(task="conll2003", model=str(out), train_file=str(folder / "train.tsv"),
+                            output_dir=str(tmp_path / "eval")))

@@ -118,6 +118,9 @@ class TaggingFamily(TaskFamily):
                 raise UserError(f"--data-dir {folder}: none of {names} found")
         if not for_training:
             explicit.pop("train", None)
+            if not explicit and (opts.data_dir or opts.train_file):
+                raise UserError(f"{opts.data_dir or opts.train_file}: no validation or test file to evaluate; "
+                                f"pass --validation-file/--test-file (or a --data-dir holding valid.txt/test.txt)")
         return explicit
 
     def _read_file(self, path: Path, opts) -> tuple[list[tuple[list[str], list[str]]], str, int]:
