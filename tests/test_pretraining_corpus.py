@@ -1,0 +1,86 @@
+"""The corpus: files and folders, documents, packing into [CLS] A [SEP] B [SEP], streaming."""
+
+import tracemalloc
+
+import pytest
+
+from electra_tasks.errors import UserError
+from electra_tasks.pretraining.corpus import (DOC_END, PackedCorpus, PadCollator, has_text, iter_lines,
+                                              resolve_corpus)
+from tests.pretraining_toys import WORDS
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from electra_tasks.tiny import make_tokenizer
+
+    return make_tokenizer(words=WORDS + ["the", "end", "."])
+
+
+def test_folders_give_their_text_files_and_missing_paths_are_refused(tmp_path):
+    (tmp_path / "a.txt").write_text("one two\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.txt").write_text("three\n", encoding="utf-8")
+    (tmp_path / "README").write_text("not corpus\n", encoding="utf-8")
+    names = [s.path.name for s in resolve_corpus([str(tmp_path)])]
+    assert names == ["a.txt", "b.txt"]
+    with pytest.raises(UserError, match="nope.txt: no such file or folder"):
+        resolve_corpus([str(tmp_path / "nope.txt")])
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(UserError, match="bin.txt: looks like a binary file"):
+        resolve_corpus([str(tmp_path / "bin.txt")])
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n   \n\n", encoding="utf-8")
+    assert not has_text(resolve_corpus([str(empty)]))
+
+
+def test_blank_lines_and_file_ends_close_documents(tmp_path):
+    (tmp_path / "a.txt").write_text("one two\nthree\n\n\nfour\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("five\n", encoding="utf-8")
+    lines = list(iter_lines(resolve_corpus([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])))
+    assert lines == ["one two", "three", DOC_END, "four", DOC_END, "five", DOC_END]
+
+
+def test_packed_sequences_have_cls_segments_sep_and_never_exceed_the_length(tmp_path, tokenizer):
+    text = "\n\n".join("\n".join(" ".join(WORDS[(d + s) % 20: (d + s) % 20 + 1] * 7) for s in range(5))
+                       for d in range(40))
+    (tmp_path / "c.txt").write_text(text + "\n" + " ".join(WORDS * 15) + "\n", encoding="utf-8")
+    corpus = PackedCorpus(resolve_corpus([str(tmp_path / "c.txt")]), tokenizer, 32, seed=1)
+    examples = list(corpus.examples())
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    two_segments = 0
+    for example in examples:
+        ids, types = example["input_ids"].tolist(), example["token_type_ids"].tolist()
+        assert 3 <= len(ids) <= 32 and len(ids) == len(types)
+        assert ids[0] == cls and ids[-1] == sep and ids.count(sep) in (1, 2) and cls not in ids[1:]
+        first_sep = ids.index(sep)
+        assert set(types[: first_sep + 1]) == {0} and set(types[first_sep + 1:]) <= {1}
+        two_segments += ids.count(sep) == 2
+    assert 0 < two_segments < len(examples)  # pairs of segments and single segments, as in ELECTRA
+    # no text is lost: a line that overflows a sequence (even a 300-token one) continues in the next
+    content = sum(len(e["input_ids"]) - e["input_ids"].tolist().count(sep) - 1 for e in examples)
+    assert content == 40 * 5 * 7 + 300
+    shuffled = list(corpus)
+    assert len(shuffled) == len(examples)
+    batch = PadCollator(tokenizer.pad_token_id)(shuffled[:8])
+    lengths = batch["attention_mask"].sum(dim=1)
+    assert batch["input_ids"].shape[1] == int(lengths.max())
+    assert (batch["input_ids"][batch["attention_mask"] == 0] == tokenizer.pad_token_id).all()
+
+
+def _peak_bytes(path, tokenizer) -> int:
+    corpus = PackedCorpus(resolve_corpus([str(path)]), tokenizer, 32, shuffle_buffer=50)
+    tracemalloc.start()
+    count = sum(1 for _ in corpus)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert count > 50
+    return peak
+
+
+def test_memory_does_not_grow_with_the_corpus(tmp_path, tokenizer):
+    line = " ".join(WORDS) + "\n"
+    (tmp_path / "small.txt").write_text(line * 300, encoding="utf-8")
+    (tmp_path / "large.txt").write_text(line * 3000, encoding="utf-8")
+    small, large = _peak_bytes(tmp_path / "small.txt", tokenizer), _peak_bytes(tmp_path / "large.txt", tokenizer)
+    assert large < 1.5 * small, (small, large)  # 10x the text, about the same peak
