@@ -225,3 +225,10 @@ def test_eval_with_only_a_training_file_never_falls_back_to_the_hub(trained, tmp
     with pytest.raises(UserError, match="no validation or test file to evaluate"):
         evaluate(RunOptions(task="conll2003", model=str(out), train_file=str(folder / "train.tsv"),
                             output_dir=str(tmp_path / "eval")))
+
+
+def test_predictions_file_keeps_three_fields_per_line():
+    from electra_tasks.tasks.tagging import conll_text
+
+    text = conll_text([["New York", "is"], ["hi"]], [["B-LOC", "O"], ["O"]], [["B-LOC", "B-PER"], ["O"]])
+    assert text == "New_York B-LOC B-LOC\nis O B-PER\n\nhi O O\n\n"

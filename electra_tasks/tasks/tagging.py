@@ -260,11 +260,15 @@ def read_word_tags(sentences, sentence_ids, word_indexes, logits, labels: list[s
 
 
 def conll_text(sentences, gold, predicted) -> str:
-    """`token gold predicted` per line, a blank line after each sentence (conlleval's input)."""
+    """`token gold predicted` per line, a blank line after each sentence (conlleval's input).
+
+    conlleval wants the same number of space-separated fields on every line, so a token with
+    spaces inside (possible in tab-separated input) is written with `_` in their place.
+    """
     lines = []
     for words, gold_tags, tags in zip(sentences, gold, predicted):
         for word, g, p in zip(words, gold_tags, tags):
-            lines.append(f"{word} {g} {p}\n")
+            lines.append(f"{'_'.join(word.split())} {g} {p}\n")
         lines.append("\n")
     return "".join(lines)
 
