@@ -72,6 +72,21 @@ def test_outputs_are_save_pretrained_folders_sharing_the_embeddings(learned):
     assert set(json.loads((out / "metrics.json").read_text())) >= {"replaced_precision", "replaced_recall", "disc_accuracy"}
 
 
+def test_continue_from_a_saved_pair_starts_where_it_left_off(learned, tmp_path):
+    """`--discriminator D --generator G` with local folders: the pair's weights, width and vocabulary."""
+    out, _ = learned
+    corpus = write_repeated_corpus(tmp_path / "more.txt", 100, seed=9)
+    metrics = pretrain(PretrainOptions(corpus=[str(corpus)], output_dir=str(tmp_path / "cont"),
+                                       discriminator=str(out / "discriminator"), generator=str(out / "generator"),
+                                       max_seq_length=32, batch_size=16, max_steps=5, logging_steps=1, seed=3))
+    first = [e for e in json.loads((tmp_path / "cont" / "log_history.json").read_text()) if "disc_loss" in e][0]
+    assert first["disc_loss"] < 0.3, first  # a fresh pair starts at ln 2 = 0.69
+    run_config = json.loads((tmp_path / "cont" / "run_config.json").read_text())
+    assert run_config["recipe"]["generator_size"] == 0.25  # read from the two configs
+    assert run_config["recipe"]["learning_rate"] == 5e-4  # the published small recipe
+    assert metrics["global_step"] == 5 and (tmp_path / "cont" / "generator" / "model.safetensors").is_file()
+
+
 def test_resume_continues_from_the_checkpoint(tmp_path, monkeypatch):
     use_micro_size(monkeypatch)
     corpus = write_repeated_corpus(tmp_path / "regular.txt", 200)
