@@ -73,9 +73,9 @@ class TaskFamily:
         raise NotImplementedError
 
     def collator(self, tokenizer):
-        from transformers import DataCollatorWithPadding
+        from electra_tasks.training.collate import PadCollator
 
-        return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=None)
+        return PadCollator(tokenizer.pad_token_id)
 
     # --- decoding and scoring -------------------------------------------------------------
     def score(self, task: TaskDefinition, raw, features, outputs: list[np.ndarray],

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import Trainer, TrainingArguments
+from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
 from electra_tasks.training import recipe
@@ -78,6 +78,32 @@ class ElectraTrainer(Trainer):
             atomic_write_text(folder / COMPLETE_MARKER, f"{self.state.global_step}\n")
 
 
+class PlainProgressCallback(TrainerCallback):
+    """Off a terminal (CI, log files): one plain line per logging step with rate and ETA."""
+
+    def __init__(self):
+        self.started = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        import time
+
+        self.started = time.perf_counter()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        import logging
+        import time
+
+        if not state.is_world_process_zero or not logs or "loss" not in logs or self.started is None:
+            return
+        elapsed = time.perf_counter() - self.started
+        done, total = state.global_step, max(state.max_steps, 1)
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        logging.getLogger("electra_tasks").info(
+            "step %d/%d (%.0f%%) loss %.4f lr %.2e | %.1f steps/s, ETA %dm%02ds", done, total,
+            100 * done / total, logs["loss"], logs.get("learning_rate", 0.0), rate, eta // 60, eta % 60)
+
+
 def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArguments:
     bf16 = settings.get("bf16")
     if bf16 is None:
@@ -127,8 +153,12 @@ def _on_terminal() -> bool:
 
 def build_trainer(model, tokenizer, train_features, collator, settings: dict[str, Any], opts, out: Path):
     args = training_arguments(settings, opts, out)
-    return ElectraTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
-                          processing_class=tokenizer, recipe_settings=settings)
+    trainer = ElectraTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
+                             processing_class=tokenizer, recipe_settings=settings)
+    if args.disable_tqdm:  # not a terminal: plain lines instead of the Trainer's dict printing
+        trainer.remove_callback(PrinterCallback)
+        trainer.add_callback(PlainProgressCallback())
+    return trainer
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
