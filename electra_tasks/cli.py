@@ -53,7 +53,7 @@ MaxSeqLength = Annotated[Optional[int], typer.Option(help="Maximum tokens per in
 BatchSize = Annotated[Optional[int], typer.Option(help="Training batch size per device (default 32).")]
 EvalBatchSize = Annotated[Optional[int], typer.Option(help="Evaluation batch size (default 4x training).")]
 Seed = Annotated[int, typer.Option(help="Random seed; fixes the result.")]
-DocStride = Annotated[Optional[int], typer.Option(help="QA: overlap between context windows (default 128).")]
+DocStride = Annotated[Optional[int], typer.Option(help="QA: overlap between context windows (default 128); tagging: overlap of the windows of a long sentence, in tokens.")]
 MaxQueryLength = Annotated[Optional[int], typer.Option(help="QA: question tokens kept (default 64).")]
 NBestSize = Annotated[Optional[int], typer.Option(help="QA: candidate starts/ends per window (default 20).")]
 MaxAnswerLength = Annotated[Optional[int], typer.Option(help="QA: longest answer in tokens (default 30).")]

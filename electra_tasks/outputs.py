@@ -33,14 +33,6 @@ def check_output_dir(path: str | Path, *, overwrite: bool, resume: bool) -> Path
     return out
 
 
-def inside(out_dir: Path, name: str) -> Path:
-    """`out_dir / name`, refusing names that would escape the folder."""
-    target = (out_dir / name).resolve()
-    if out_dir.resolve() not in target.parents:
-        raise UserError(f"output name {name!r} would be written outside {out_dir}")
-    return target
-
-
 def atomic_write_text(path: str | Path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

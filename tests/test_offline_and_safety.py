@@ -1,0 +1,60 @@
+"""Offline use makes no network attempt; weights are safetensors; nothing unsafe is loaded or run."""
+
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, invoke
+from tests.toy_data import write_sentiment_tsv
+
+
+@pytest.fixture()
+def no_network(monkeypatch):
+    attempts = []
+
+    def refuse(self, address, *args, **kwargs):
+        attempts.append(address)
+        raise OSError(f"network attempted: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: refuse(None, address))
+    return attempts
+
+
+def test_offline_run_with_local_inputs_attempts_no_connection(tmp_path, tiny_model, no_network, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    write_sentiment_tsv(tmp_path / "train.tsv", 32, seed=1)
+    write_sentiment_tsv(tmp_path / "dev.tsv", 8, seed=2)
+    result = invoke("train", "classification", "--model", tiny_model, "--train-file", tmp_path / "train.tsv",
+                    "--validation-file", tmp_path / "dev.tsv", "--max-steps", "2", "--output-dir", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    assert no_network == []
+    assert (tmp_path / "out" / "model.safetensors").is_file()
+    assert not list((tmp_path / "out").rglob("*.bin")), "weights are saved as safetensors only"
+
+
+def test_unreachable_hub_is_one_line_suggesting_a_local_folder(tmp_path, no_network, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    write_sentiment_tsv(tmp_path / "train.tsv", 8, seed=1)
+    result = invoke("train", "classification", "--model", "someone/electra-nowhere", "--train-file",
+                    tmp_path / "train.tsv", "--output-dir", tmp_path / "out")
+    assert result.exit_code == 2
+    errors = [l for l in result.stderr.splitlines() if l.startswith("electra-tasks: error:")]
+    assert len(errors) == 1 and "pass a local folder" in errors[0], result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+SOURCES = sorted((REPO / "electra_tasks").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(REPO)) for p in SOURCES])
+def test_no_unsafe_loading_or_evaluation_in_the_package(path: Path):
+    text = path.read_text(encoding="utf-8")
+    for call in re.finditer(r"torch\.load\(([^)]*)\)", text):
+        assert "weights_only=True" in call.group(1), f"{path}: torch.load without weights_only=True"
+    assert not re.search(r"(?<![\w.])(eval|exec)\(", text), f"{path}: eval/exec of a string"
+    assert "trust_remote_code=True" not in text, f"{path}: trust_remote_code must come from --trust-remote-code"
+    assert "safe_serialization=False" not in text, f"{path}: weights must be saved as safetensors"
