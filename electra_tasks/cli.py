@@ -112,7 +112,10 @@ def _setup_logging() -> None:
     warnings.filterwarnings("ignore", message=".*TRANSFORMERS_CACHE.*")
     from transformers.utils import logging as hf_logging
 
+    from electra_tasks.console import configure_progress
+
     hf_logging.set_verbosity_error()
+    configure_progress()
 
 
 def print_summary(title: str, metrics: dict[str, Any], out: Optional[str]) -> None:

@@ -56,7 +56,9 @@ def predict_outputs(model, features, collator, *, output_names: Sequence[str], b
 
 
 def _progress(total: int, enabled: bool):
-    if not enabled:
+    from electra_tasks.console import on_terminal
+
+    if not enabled or not on_terminal():
         return None
     from tqdm.auto import tqdm
 

@@ -16,6 +16,7 @@ import torch
 from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
+from electra_tasks.console import on_terminal
 from electra_tasks.training import recipe
 
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
@@ -82,26 +83,27 @@ class PlainProgressCallback(TrainerCallback):
     """Off a terminal (CI, log files): one plain line per logging step with rate and ETA."""
 
     def __init__(self):
-        self.started = None
+        self.started = None  # (step, time) of the first logged step: the rate excludes start-up
 
     def on_train_begin(self, args, state, control, **kwargs):
-        import time
-
-        self.started = time.perf_counter()
+        self.started = None
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         import logging
         import time
 
-        if not state.is_world_process_zero or not logs or "loss" not in logs or self.started is None:
+        if not state.is_world_process_zero or not logs or "loss" not in logs:
             return
-        elapsed = time.perf_counter() - self.started
-        done, total = state.global_step, max(state.max_steps, 1)
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
-        logging.getLogger("electra_tasks").info(
-            "step %d/%d (%.0f%%) loss %.4f lr %.2e | %.1f steps/s, ETA %dm%02ds", done, total,
-            100 * done / total, logs["loss"], logs.get("learning_rate", 0.0), rate, eta // 60, eta % 60)
+        now, done, total = time.perf_counter(), state.global_step, max(state.max_steps, 1)
+        if self.started is None:
+            self.started = (done, now)
+        first_step, first_time = self.started
+        rate = (done - first_step) / (now - first_time) if now > first_time else 0.0
+        speed = f"{rate:.1f} steps/s, ETA {int((total - done) / rate) // 60}m{int((total - done) / rate) % 60:02d}s" \
+            if rate > 0 else "timing from the next log"
+        logging.getLogger("electra_tasks").info("step %d/%d (%.0f%%) loss %.4f lr %.2e | %s", done, total,
+                                                100 * done / total, logs["loss"], logs.get("learning_rate", 0.0),
+                                                speed)
 
 
 def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArguments:
@@ -139,16 +141,10 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         use_cpu=not torch.cuda.is_available(),  # without it, torchrun on CPU silently trains unsharded copies
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
-        disable_tqdm=not _on_terminal(),
+        disable_tqdm=not on_terminal(),
         log_level="warning",
         ddp_find_unused_parameters=False,
     )
-
-
-def _on_terminal() -> bool:
-    import sys
-
-    return sys.stderr.isatty() and os.environ.get("CI", "") == ""
 
 
 def build_trainer(model, tokenizer, train_features, collator, settings: dict[str, Any], opts, out: Path):
