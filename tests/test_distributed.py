@@ -8,13 +8,21 @@ import sys
 from tests.toy_data import write_sentiment_tsv
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_torchrun_two_processes_on_cpu(tmp_path, tiny_model):
     write_sentiment_tsv(tmp_path / "train.tsv", 96, seed=1)
     write_sentiment_tsv(tmp_path / "dev.tsv", 37, seed=2)  # odd size: a distributed sampler would pad it
     out = tmp_path / "out"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "1", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
          "-m", "electra_tasks", "train", "classification", "--model", str(tiny_model),
          "--train-file", str(tmp_path / "train.tsv"), "--validation-file", str(tmp_path / "dev.tsv"),
          "--output-dir", str(out), "--epochs", "1", "--batch-size", "8"],
