@@ -60,8 +60,10 @@ def main() -> None:
             line = json.loads(proc.stdout.strip().splitlines()[-1])
             results["run_glue.py baseline"] = (wall, line["train_runtime_s"], line["accuracy"])
         out = work / f"ours-{size}"
+        # --layerwise-lr-decay 1.0: the same learning rate in every layer, as the baseline has
         wall, _ = run([sys.executable, "-m", "electra_tasks", "train", "glue-sst2", "--model", str(model),
-                       "--data-dir", str(data_dir), "--output-dir", str(out), "--overwrite", *common])
+                       "--data-dir", str(data_dir), "--output-dir", str(out), "--overwrite",
+                       "--layerwise-lr-decay", "1.0", *common])
         metrics = read_json(out / "metrics.json")
         results["electra-tasks train"] = (wall, metrics["train_runtime_s"], metrics["accuracy"])
         base_wall = results.get("run_glue.py baseline", (None,))[0]
