@@ -130,7 +130,20 @@ def train(opts: RunOptions) -> dict[str, Any]:
         write_run_config(out, "train", opts, settings, task, data)
         atomic_write_json(out / LOG_HISTORY, trainer.state.log_history)
         atomic_write_json(out / METRICS, metrics)
+        if opts.push_to_hub:
+            push_to_hub(model, tokenizer, opts.hub_model_id or out.name)
     return metrics
+
+
+def push_to_hub(model, tokenizer, repo_id: str) -> None:
+    """--push-to-hub: upload the fine-tuned model and tokenizer (safetensors) once training ends."""
+    try:
+        model.push_to_hub(repo_id, safe_serialization=True)
+        tokenizer.push_to_hub(repo_id)
+    except Exception as exc:  # offline, no token, no rights: the local outputs are complete anyway
+        raise UserError(f"--push-to-hub {repo_id}: upload failed ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0][:160]}); the run's outputs are complete locally") from None
+    log.info("pushed the model to the hub as %s", repo_id)
 
 
 def _resume_point(out: Path) -> str | bool:

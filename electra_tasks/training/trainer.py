@@ -136,8 +136,7 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         train_sampling_strategy="group_by_length",
         length_column_name="length",
         report_to=[r for r in (opts.report_to or "none").split(",") if r] if opts.report_to else "none",
-        push_to_hub=bool(opts.push_to_hub),
-        hub_model_id=opts.hub_model_id,
+        push_to_hub=False,  # the final model is pushed once by the runner, not every checkpoint
         use_cpu=not torch.cuda.is_available(),  # without it, torchrun on CPU silently trains unsharded copies
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
