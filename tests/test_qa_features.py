@@ -79,6 +79,7 @@ def test_training_labels_point_at_the_answer_or_cls(toy_tokenizer):
         else:
             assert toy_tokenizer.decode(ids[s:e + 1]) == "acme corp" and impossible == 0
     assert "offset_mapping" not in features.column_names
+    assert features.features["is_impossible"].dtype == "int64"  # 0/1 labels the collator keeps
 
 
 def test_unanswerable_training_question_points_at_cls(toy_tokenizer):

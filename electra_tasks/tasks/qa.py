@@ -1,7 +1,9 @@
 """Extractive question answering: SQuAD 1.1, SQuAD 2.0 and any SQuAD-format file.
 
 Raw examples (one per question): `id`, `title`, `context`, `question`, `answers` ({text,
-answer_start} lists, [] when unanswerable), `is_impossible`, `has_gold`, `example_index`.
+answer_start} lists, [] when unanswerable), `unanswerable`, `has_gold`, `example_index` (the
+reader's `is_impossible` is renamed: a raw column of the same name as the feature column would
+make datasets keep its bool type for the feature's 0/1 labels, which the collator then drops).
 Features: the question cut to `max_query_length` tokens, the context in windows of
 `max_seq_length` tokens that overlap by `doc_stride` tokens (the tokenizer's `stride`), character
 offsets of the context tokens (-1 elsewhere) and BERT's max-context flag per token. A training
@@ -158,7 +160,7 @@ class QuestionAnsweringFamily(TaskFamily):
             features["example_index"].append(batch["example_index"][sample[i]])
             features["length"].append(len(offsets))
             if for_training:
-                start, end = answer_tokens(offsets, batch["answers"][sample[i]], batch["is_impossible"][sample[i]])
+                start, end = answer_tokens(offsets, batch["answers"][sample[i]], batch["unanswerable"][sample[i]])
                 features["start_positions"].append(start)
                 features["end_positions"].append(end)
                 features["is_impossible"].append(int(start == 0))
@@ -341,7 +343,8 @@ def nbest_lists(spans: qa_postprocess.Spans, contexts: list[str], ids: list[str]
 def to_dataset(records: list[dict]):
     from datasets import Dataset
 
-    rows = [{**{k: v for k, v in r.items() if k != "article"}, "example_index": i} for i, r in enumerate(records)]
+    rows = [{**{k: v for k, v in r.items() if k not in ("article", "is_impossible")},
+             "unanswerable": r["is_impossible"], "example_index": i} for i, r in enumerate(records)]
     return Dataset.from_list(rows)
 
 
