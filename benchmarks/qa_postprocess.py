@@ -28,7 +28,7 @@ from electra_tasks.data.squad import read_squad  # noqa: E402
 from electra_tasks.metrics import squad as squad_metrics  # noqa: E402
 from electra_tasks.options import RunOptions  # noqa: E402
 from electra_tasks.tasks.base import TaskData  # noqa: E402
-from electra_tasks.tasks.qa import FAMILY, ragged_pairs, to_dataset  # noqa: E402
+from electra_tasks.tasks.qa import FAMILY, column_array, column_list, ragged_pairs, to_dataset  # noqa: E402
 
 
 def features_and_logits(args):
@@ -68,9 +68,9 @@ def features_and_logits(args):
 def vectorized(raw, features, starts, ends, n_best, max_len):
     spans = qa_postprocess.best_spans(starts, ends, ragged_pairs(features, "offset_mapping"),
                                       ragged_pairs(features, "max_context"),
-                                      np.asarray(features["example_index"]), len(raw),
+                                      column_array(features, "example_index"), len(raw),
                                       n_best=n_best, max_answer_length=max_len)
-    return dict(zip(raw["id"], qa_postprocess.answer_texts(spans, raw["context"])))
+    return dict(zip(column_list(raw, "id"), qa_postprocess.answer_texts(spans, column_list(raw, "context"))))
 
 
 def loop_inputs(features):
@@ -96,8 +96,8 @@ def loop(raw, inputs, starts, ends, n_best, max_len):
                 score = float(start[s]) + float(end[e])
                 if example not in best or score > best[example][0]:
                     best[example] = (score, offsets[s][0], offsets[e][1])
-    contexts = raw["context"]
-    return {qid: (contexts[i][best[i][1]:best[i][2]] if i in best else "") for i, qid in enumerate(raw["id"])}
+    contexts = column_list(raw, "context")
+    return {qid: (contexts[i][best[i][1]:best[i][2]] if i in best else "") for i, qid in enumerate(column_list(raw, "id"))}
 
 
 def timed(fn, *args, repeat=3):

@@ -130,6 +130,7 @@ def _group_softmax(score: np.ndarray, heads: np.ndarray) -> np.ndarray:
 
 def answer_texts(spans: Spans, contexts: list[str]) -> list[str]:
     """The best answer text of every question ("" when no window had a valid span)."""
+    contexts = list(contexts)  # a datasets 5 column indexes lazily, ~0.5 ms a lookup
     texts = []
     for example, first in enumerate(spans.first):
         texts.append("" if first < 0 else contexts[example][spans.start_char[first]:spans.end_char[first]])

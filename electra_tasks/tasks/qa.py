@@ -175,10 +175,10 @@ class QuestionAnsweringFamily(TaskFamily):
         version2 = bool(data.info.get("version2"))
         spans = qa_postprocess.best_spans(
             outputs[0], outputs[1], ragged_pairs(features, "offset_mapping"), ragged_pairs(features, "max_context"),
-            np.asarray(features["example_index"], dtype=np.int64), len(raw),
+            column_array(features, "example_index"), len(raw),
             answerability=np.asarray(outputs[2]) if version2 else None,
             n_best=qa_setting(opts, "n_best_size"), max_answer_length=qa_setting(opts, "max_answer_length"))
-        contexts, ids = raw["context"], raw["id"]
+        contexts, ids = column_list(raw, "context"), column_list(raw, "id")
         texts = qa_postprocess.answer_texts(spans, contexts)
         na_probs = qa_postprocess.no_answer_probability(spans) if version2 else None
         if version2:
@@ -186,9 +186,9 @@ class QuestionAnsweringFamily(TaskFamily):
             texts = ["" if p > threshold else t for t, p in zip(texts, na_probs)]
         predictions = dict(zip(ids, texts))
         metrics: dict[str, float] = {}
-        has_gold = raw["has_gold"]
+        has_gold = column_list(raw, "has_gold")
         if all(has_gold):
-            gold = {qid: answers["text"] for qid, answers in zip(ids, raw["answers"])}
+            gold = {qid: answers["text"] for qid, answers in zip(ids, column_list(raw, "answers"))}
             if version2:
                 na = {qid: float(p) for qid, p in zip(ids, na_probs)}
                 full = squad_metrics.squad_v2(predictions, gold, na)
@@ -237,7 +237,7 @@ class QuestionAnsweringFamily(TaskFamily):
     def predict_records(self, raw, scored, data):
         texts, na_probs, nbest = scored.predictions["texts"], scored.predictions["na_probs"], scored.predictions["nbest"]
         records = []
-        for qid, question in zip(raw["id"], raw["question"]):
+        for qid, question in zip(column_list(raw, "id"), column_list(raw, "question")):
             best = nbest[qid][0] if nbest[qid] else {"start": -1, "end": -1, "score": None}
             records.append({"id": qid, "question": question, "answer": texts[qid], "start": best["start"],
                             "end": best["end"], "score": best["score"],
@@ -327,6 +327,17 @@ def ragged_pairs(features, column: str) -> qa_postprocess.Ragged:
     else:
         flat = flat.to_numpy(zero_copy_only=False)
     return qa_postprocess.Ragged(flat, np.concatenate([[0], np.cumsum(lengths)]))
+
+
+def column_array(features, column: str) -> np.ndarray:
+    """An integer column as numpy straight from Arrow (a datasets 5 column iterates row by row,
+    ~0.1 ms a row: seconds for a dev set)."""
+    return np.asarray(features.with_format("arrow")[column].to_numpy(), dtype=np.int64)
+
+
+def column_list(dataset, column: str) -> list:
+    """A column as a Python list, straight from Arrow (see `column_array`)."""
+    return dataset.with_format("arrow")[column].to_pylist()
 
 
 def nbest_lists(spans: qa_postprocess.Spans, contexts: list[str], ids: list[str]) -> dict[str, list[dict]]:
