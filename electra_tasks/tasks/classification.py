@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from electra_tasks import modeling
+from electra_tasks.data.files import split_files
 from electra_tasks.data.tables import read_table
 from electra_tasks.errors import UserError, where
 from electra_tasks.metrics import glue as glue_metrics
@@ -21,8 +22,6 @@ from electra_tasks.options import RunOptions
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
-
-SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
 
 
 class ClassificationFamily(TaskFamily):
@@ -33,7 +32,8 @@ class ClassificationFamily(TaskFamily):
     def load(self, task, opts, *, for_training, labels=None) -> TaskData:
         spec = task.spec
         regression = bool(spec.get("regression") or opts.regression)
-        files = self._files(task, opts)
+        layout = task.spec.get("files") or {"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"}
+        files = {split: Path(path) for split, path in split_files(opts, [layout]).items()}
         if files:
             raw_splits = {split: self._read_file(path, split, spec, opts) for split, path in files.items()}
             source = {split: str(path) for split, path in files.items()}
@@ -61,22 +61,6 @@ class ClassificationFamily(TaskFamily):
         info = {"sources": source, "regression": regression,
                 "counts": {split: len(ds) for split, ds in splits.items()}}
         return TaskData(splits=splits, labels=None if regression else label_list, info=info)
-
-    def _files(self, task: TaskDefinition, opts: RunOptions) -> dict[str, Path]:
-        explicit = {split: getattr(opts, option) for split, option in SPLIT_OPTIONS.items()
-                    if getattr(opts, option)}
-        if explicit:
-            return {split: Path(p) for split, p in explicit.items()}
-        if opts.data_dir:
-            folder = Path(opts.data_dir)
-            if not folder.is_dir():
-                raise UserError(f"--data-dir {folder}: folder not found")
-            layout = task.spec.get("files") or {"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"}
-            found = {split: folder / name for split, name in layout.items() if (folder / name).is_file()}
-            if not found:
-                raise UserError(f"--data-dir {folder}: none of {', '.join(layout.values())} found")
-            return found
-        return {}
 
     def _read_file(self, path: Path, split: str, spec: dict[str, Any], opts: RunOptions) -> list[dict]:
         """Rows of one file as raw examples; GLUE layouts come from the task's `spec`."""

@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from electra_tasks import modeling
+from electra_tasks.data.files import split_files
 from electra_tasks.data.sentences import SentenceError, as_sentences
 from electra_tasks.data.tables import TABLE_FORMATS, read_table
 from electra_tasks.errors import UserError, where
@@ -39,8 +40,9 @@ from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_fami
 
 log = logging.getLogger("electra_tasks")
 
-SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
-DIR_NAMES = {"train": ("train",), "validation": ("validation", "valid", "val", "dev"), "test": ("test",)}
+DIR_LAYOUT = {split: tuple(f"{stem}{ext}" for stem in stems for ext in TABLE_FORMATS)
+              for split, stems in {"train": ("train",), "validation": ("validation", "valid", "val", "dev"),
+                                   "test": ("test",)}.items()}
 ROW_RANGE = re.compile(r"^(?P<path>.+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
 LABELS = {0: "not_selected", 1: "selected"}
 DEFAULT_SENTENCES = 3
@@ -105,7 +107,7 @@ class ExtractionFamily(TaskFamily):
     # --- data -----------------------------------------------------------------------------
     def load(self, task, opts, *, for_training, labels=None) -> TaskData:
         _summary_sentences(opts)  # a bad option fails before anything is trained or written
-        files = self._files(opts)
+        files = split_files(opts, [DIR_LAYOUT])
         if files:
             if not for_training and opts.split != "train":
                 files.pop("train", None)  # eval: no point splitting and labelling the training documents
@@ -129,28 +131,6 @@ class ExtractionFamily(TaskFamily):
             log.info("%s %s: %d documents, %d sentences (%.1f per document)", task.name, split, len(rows),
                      counts[split]["sentences"], counts[split]["sentences"] / max(len(rows), 1))
         return TaskData(splits=splits, labels=None, info={"sources": sources, "counts": counts})
-
-    def _files(self, opts: RunOptions) -> dict[str, str]:
-        explicit = {split: getattr(opts, option) for split, option in SPLIT_OPTIONS.items()
-                    if getattr(opts, option)}
-        if explicit:
-            return explicit
-        if opts.data_dir:
-            folder = Path(opts.data_dir)
-            if not folder.is_dir():
-                raise UserError(f"--data-dir {folder}: folder not found")
-            found = {}
-            for split, stems in DIR_NAMES.items():
-                for stem in stems:
-                    hits = [folder / f"{stem}{ext}" for ext in TABLE_FORMATS if (folder / f"{stem}{ext}").is_file()]
-                    if hits:
-                        found[split] = str(hits[0])
-                        break
-            if not found:
-                raise UserError(f"--data-dir {folder}: no train/validation/test file "
-                                f"(.csv .jsonl .json .tsv) found")
-            return found
-        return {}
 
     def _read_file(self, spec: str, split: str, task: TaskDefinition, opts: RunOptions) -> list[dict]:
         path, rows_range = _file_and_range(spec)

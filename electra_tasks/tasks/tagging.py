@@ -16,6 +16,7 @@ import numpy as np
 
 from electra_tasks import modeling
 from electra_tasks.data.conll import read_conll
+from electra_tasks.data.files import split_files
 from electra_tasks.errors import UserError
 from electra_tasks.metrics import tagging as tag_metrics
 from electra_tasks.outputs import atomic_write_text
@@ -25,7 +26,6 @@ from electra_tasks.training.word_windows import special_tokens, window_features,
 
 log = logging.getLogger("electra_tasks")
 
-SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
 # --data-dir layouts, tried in order: the common one, then the original CoNLL-2003 release
 LAYOUTS = (
     {"train": "train.txt", "validation": "valid.txt", "test": "test.txt"},
@@ -103,19 +103,7 @@ class TaggingFamily(TaskFamily):
         return TaskData(splits=splits, labels=label_list, info=info)
 
     def _files(self, task: TaskDefinition, opts, for_training: bool) -> dict[str, Path]:
-        explicit = {split: Path(getattr(opts, option)) for split, option in SPLIT_OPTIONS.items()
-                    if getattr(opts, option)}
-        if not explicit and opts.data_dir:
-            folder = Path(opts.data_dir)
-            if not folder.is_dir():
-                raise UserError(f"--data-dir {folder}: folder not found")
-            for layout in LAYOUTS:
-                explicit = {split: folder / name for split, name in layout.items() if (folder / name).is_file()}
-                if explicit:
-                    break
-            else:
-                names = " or ".join(", ".join(layout.values()) for layout in LAYOUTS)
-                raise UserError(f"--data-dir {folder}: none of {names} found")
+        explicit = {split: Path(path) for split, path in split_files(opts, LAYOUTS).items()}
         if not for_training:
             explicit.pop("train", None)
             if not explicit and (opts.data_dir or opts.train_file):

@@ -7,7 +7,6 @@ checkpoints, resume, logging and distribution (torchrun / accelerate: DDP, FSDP,
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any

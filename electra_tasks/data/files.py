@@ -1,0 +1,41 @@
+"""Which file holds which split: explicit --train-file/... options, or a --data-dir layout.
+
+Every family reads its splits the same way; only the file names of its standard layout differ.
+An empty answer means "no local data given": the family then reads its hub dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from electra_tasks.errors import UserError
+
+SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
+
+# a layout maps a split to its file name, or to candidate names tried in order
+Layout = dict[str, "str | tuple[str, ...]"]
+
+
+def split_files(opts, layouts: Sequence[Layout]) -> dict[str, str]:
+    """{split: path} from --train-file/--validation-file/--test-file, else the first layout
+    of which --data-dir holds at least one file; {} when neither option is given."""
+    explicit = {split: str(getattr(opts, option)) for split, option in SPLIT_OPTIONS.items()
+                if getattr(opts, option, None)}
+    if explicit or not getattr(opts, "data_dir", None):
+        return explicit
+    folder = Path(opts.data_dir)
+    if not folder.is_dir():
+        raise UserError(f"--data-dir {folder}: folder not found")
+    for layout in layouts:
+        found = {}
+        for split, names in layout.items():
+            for name in (names,) if isinstance(names, str) else names:
+                if (folder / name).is_file():
+                    found[split] = str(folder / name)
+                    break
+        if found:
+            return found
+    expected = " or ".join(", ".join(n if isinstance(n, str) else "/".join(n) for n in layout.values())
+                           for layout in layouts)
+    raise UserError(f"--data-dir {folder}: none of {expected} found")
