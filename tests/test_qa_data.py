@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import invoke
 from electra_tasks.data.squad import locate_answer, read_squad
 from electra_tasks.data.squad_split import split_by_article
 from electra_tasks.errors import UserError
@@ -97,10 +97,10 @@ def test_duplicate_ids_and_answerable_without_answers_are_refused(tmp_path):
 def test_cli_bad_file_exits_2_with_one_line_and_writes_nothing(tmp_path, tiny_model):
     bad = squad_file(tmp_path, [qa("q-off", "Where?", "Paris", 3)])
     out = tmp_path / "out"
-    result = run_cli("train", "qa", "--model", tiny_model, "--train-file", bad, "--validation-file", bad,
+    result = invoke("train", "qa", "--model", tiny_model, "--train-file", bad, "--validation-file", bad,
                      "--output-dir", out, "--max-seq-length", "64", "--max-query-length", "16",
                      "--doc-stride", "8")
-    assert result.returncode == 2, result.stderr
+    assert result.exit_code == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("electra-tasks: error")]
     assert len(lines) == 1 and "q-off" in lines[0] and "Traceback" not in result.stderr
     assert not out.exists()
