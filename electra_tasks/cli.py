@@ -17,7 +17,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from electra_tasks.errors import UserError
-from electra_tasks.options import RunOptions, load_config_file
+from electra_tasks.options import RunOptions, merge_with_config
 
 app = typer.Typer(
     add_completion=False,
@@ -72,18 +72,16 @@ def _seeds(value: Optional[str]) -> Optional[list[int]]:
         raise UserError(f"--seeds {value}: expected comma-separated integers, e.g. 1,2,3") from None
 
 
+def typed_options(ctx: typer.Context, values: dict[str, Any]) -> set[str]:
+    """The options the user typed (not left at their defaults); typer vendors click, so by name."""
+    return {key for key in values
+            if getattr(ctx.get_parameter_source(key), "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")}
+
+
 def build_options(ctx: typer.Context, values: dict[str, Any]) -> RunOptions:
     """CLI values merged over --config (only options the user actually typed win)."""
     config_path = values.pop("config", None)
-    merged = dict(values)
-    if config_path is not None:
-        known = RunOptions.field_names()
-        for key, value in load_config_file(config_path).items():
-            if key not in known:
-                raise UserError(f"{config_path}: unknown option '{key}'")
-            source = ctx.get_parameter_source(key)  # typer vendors click: compare by name
-            if key not in merged or getattr(source, "name", "DEFAULT") in ("DEFAULT", "DEFAULT_MAP"):
-                merged[key] = value
+    merged = merge_with_config(values, typed_options(ctx, values), config_path, RunOptions.field_names())
     if isinstance(merged.get("seeds"), str) or merged.get("seeds") is None:
         merged["seeds"] = _seeds(merged.get("seeds"))
     known = RunOptions.field_names()
@@ -381,12 +379,10 @@ def pretrain_continue_command(
     values["corpus"] = list(values.get("corpus") or []) + list(values.pop("more_corpus") or [])
 
     def body():
-        from click.core import ParameterSource
-
         from electra_tasks.pretraining.options import merge_config
         from electra_tasks.pretraining.run import pretrain
 
-        typed = {k for k in values if ctx.get_parameter_source(k) not in (None, ParameterSource.DEFAULT)}
+        typed = typed_options(ctx, values)
         if values["corpus"]:
             typed.add("corpus")
         opts = merge_config(values, typed, values.pop("config", None))

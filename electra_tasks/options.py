@@ -110,3 +110,16 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if isinstance(data.get("options"), dict):
         data = data["options"]
     return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def merge_with_config(values: dict[str, Any], typed: set[str], config_path: str | Path | None,
+                      known: set[str]) -> dict[str, Any]:
+    """Command-line values over `--config FILE`: a file value fills every option not typed."""
+    merged = dict(values)
+    if config_path is not None:
+        for key, value in load_config_file(config_path).items():
+            if key not in known:
+                raise UserError(f"{config_path}: unknown option '{key}'")
+            if key not in typed:
+                merged[key] = value
+    return merged

@@ -70,3 +70,19 @@ def test_aggregate_by_hand():
     assert summary["accuracy_mean"] == pytest.approx(0.8)
     assert summary["accuracy_std"] == pytest.approx(0.1)  # sample standard deviation
     assert summary["f1"] == pytest.approx(0.6)
+
+
+def test_pretrain_config_file_fills_untyped_options(tmp_path, monkeypatch):
+    from tests.pretraining_toys import use_micro_size, write_repeated_corpus
+
+    use_micro_size(monkeypatch)
+    corpus = write_repeated_corpus(tmp_path / "regular.txt", 50)
+    (tmp_path / "pt.yaml").write_text("max_steps: 3\nbatch_size: 4\nmax_seq_length: 32\nlearning_rate: 0.001\n",
+                                      encoding="utf-8")
+    result = invoke("pretrain-continue", "--from-scratch", "--size", "tiny", "--corpus", corpus,
+                    "--config", tmp_path / "pt.yaml", "--batch-size", "2", "--output-dir", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    run_config = json.loads((tmp_path / "out" / "run_config.json").read_text())
+    flat = {**run_config.get("options", {}), **run_config.get("recipe", {})}
+    assert flat["max_steps"] == 3 and flat["max_seq_length"] == 32  # from the file
+    assert flat["batch_size"] == 2  # typed on the command line: wins over the file

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from electra_tasks.errors import UserError
-from electra_tasks.options import load_config_file
+from electra_tasks.options import merge_with_config
 
 
 @dataclass
@@ -60,14 +59,7 @@ class PretrainOptions:
 
 def merge_config(values: dict[str, Any], typed: set[str], config_path: str | Path | None) -> PretrainOptions:
     """Options from `--config FILE` under the ones typed on the command line (`typed`)."""
-    merged = dict(values)
-    if config_path is not None:
-        known = PretrainOptions.field_names()
-        for key, value in load_config_file(config_path).items():
-            if key not in known:
-                raise UserError(f"{config_path}: unknown option '{key}'")
-            if key not in typed:
-                merged[key] = value
+    merged = merge_with_config(values, typed, config_path, PretrainOptions.field_names())
     if isinstance(merged.get("corpus"), str):
         merged["corpus"] = [merged["corpus"]]
     merged["corpus"] = list(merged.get("corpus") or [])
