@@ -24,3 +24,12 @@ def test_token_labels_padded_with_ignore_index_and_float_targets():
     regression = PadCollator(0)([{"input_ids": [2, 3], "labels": 0.5}, {"input_ids": [2, 5, 3], "labels": 4.0}])
     assert regression["labels"].dtype == torch.float32 and regression["labels"].tolist() == [0.5, 4.0]
     assert PadCollator(0, pad_to_multiple_of=8)(rows)["input_ids"].shape == (2, 8)
+
+
+def test_bool_columns_become_integers_and_unknown_types_are_an_error():
+    batch = PadCollator(0)([{"input_ids": [2, 3], "is_impossible": True}, {"input_ids": [2, 3], "is_impossible": False}])
+    assert batch["is_impossible"].tolist() == [1, 0]
+    import pytest
+
+    with pytest.raises(TypeError, match="example_id"):
+        PadCollator(0)([{"input_ids": [2, 3], "example_id": "q1"}])

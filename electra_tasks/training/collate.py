@@ -37,8 +37,10 @@ class PadCollator:
                 batch[key] = torch.from_numpy(array)
             elif isinstance(values[0], float):
                 batch[key] = torch.tensor(values, dtype=torch.float32)
-            elif isinstance(values[0], (int, np.integer)) and not isinstance(values[0], bool):
-                batch[key] = torch.tensor(values, dtype=torch.long)
+            elif isinstance(values[0], (bool, int, np.integer, np.bool_)):
+                batch[key] = torch.tensor([int(v) for v in values], dtype=torch.long)
+            else:  # a feature column the collator cannot batch is a bug, never a silent drop
+                raise TypeError(f"cannot batch feature column {key!r} of type {type(values[0]).__name__}")
         if "label" in batch:
             batch["labels"] = batch.pop("label")
         return batch

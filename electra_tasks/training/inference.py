@@ -23,12 +23,13 @@ def predict_outputs(model, features, collator, *, output_names: Sequence[str], b
                     progress: bool = True) -> list[list[np.ndarray]]:
     """`sequence_outputs`: the outputs with one row per token (cut to each feature's length)."""
     accepted = set(inspect.signature(model.forward).parameters)
-    lengths = np.asarray(features["length"]) if "length" in features.column_names else \
-        np.asarray([len(ids) for ids in features["input_ids"]])
+    arrow = features.with_format("arrow")  # datasets 5: `ds[col]` is lazy and iterates row by row
+    lengths = np.asarray(arrow["length"].to_pylist()) if "length" in features.column_names else \
+        np.asarray([len(ids) for ids in arrow["input_ids"].to_pylist()])
     order = np.argsort(-lengths, kind="stable")
     keep = [c for c in features.column_names if c in accepted and not c.startswith("label")
             and c not in ("start_positions", "end_positions", "is_impossible")]
-    columns = {c: features[c] for c in keep}
+    columns = {c: arrow[c].to_pylist() for c in keep}
     results: list[list[np.ndarray | None]] = [[None] * len(features) for _ in output_names]
     device = model_device(model)
     was_training = model.training

@@ -47,10 +47,19 @@ def use_bf16(settings: dict[str, Any]) -> bool:
 
 def encode_split(family: TaskFamily, task: TaskDefinition, split: str, raw, tokenizer, data: TaskData,
                  opts: RunOptions, *, for_training: bool):
-    key = {"family": family.name, "task": task.name, "split": split, "train": for_training,
+    key = {"family": family.name, "code": family_code_version(family), "task": task.name, "split": split,
+           "train": for_training,
            "spec": task.spec, "labels": data.labels, "options": _encoding_options(opts)}
     return encode_cached(raw, lambda batch: family.encode(batch, tokenizer, data, opts, for_training=for_training),
                          key=key, tokenizer=tokenizer, description=f"{task.name} {split}")
+
+
+def family_code_version(family: TaskFamily) -> str:
+    """A hash of the family's module: changing `encode` invalidates cached features."""
+    import hashlib
+    import inspect
+
+    return hashlib.sha256(Path(inspect.getfile(type(family))).read_bytes()).hexdigest()[:12]
 
 
 def _encoding_options(opts: RunOptions) -> dict[str, Any]:
@@ -82,7 +91,9 @@ def metric_names_for(task: TaskDefinition, split: str, metrics: dict[str, float]
 
 
 def count_tokens(features) -> int:
-    return int(np.sum(features["length"])) if "length" in features.column_names else 0
+    if "length" not in features.column_names:
+        return 0
+    return int(np.sum(features.with_format("arrow")["length"].to_pylist()))
 
 
 def prepare_model_source(opts: RunOptions) -> None:
