@@ -120,3 +120,14 @@ def test_split_by_article_keeps_articles_whole(tmp_path):
 
 
 
+
+
+def test_default_window_overlap_fits_short_windows():
+    from electra_tasks.options import RunOptions
+    from electra_tasks.tasks.qa import check_window_options, qa_setting
+
+    assert qa_setting(RunOptions(task="squad", max_seq_length=384), "doc_stride") == 128  # ELECTRA's default
+    short = RunOptions(task="squad", max_seq_length=192)
+    assert qa_setting(short, "doc_stride") == 62  # half of the 125 context tokens of a window
+    check_window_options(short)  # no error without an explicit --doc-stride
+    assert qa_setting(RunOptions(task="squad", max_seq_length=192, doc_stride=100), "doc_stride") == 100

@@ -37,8 +37,15 @@ NO_ANSWER_THRESHOLD = 0.5  # predict "" when the no-answer probability is above 
 
 
 def qa_setting(opts, name: str) -> int:
+    """An explicit option, else the default; the default overlap shrinks for short windows
+    (at most half a window's context tokens), so `--max-seq-length 192` works on its own."""
     value = getattr(opts, name, None)
-    return int(QA_DEFAULTS[name] if value is None else value)
+    if value is not None:
+        return int(value)
+    if name == "doc_stride" and getattr(opts, "max_seq_length", None):
+        room = int(opts.max_seq_length) - qa_setting(opts, "max_query_length") - 3
+        return max(0, min(QA_DEFAULTS["doc_stride"], room // 2))
+    return int(QA_DEFAULTS[name])
 
 
 class QuestionAnsweringFamily(TaskFamily):
