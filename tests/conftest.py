@@ -31,6 +31,17 @@ def _isolated_cache(tmp_path_factory):
     os.environ.update(saved)
 
 
+@pytest.fixture()
+def one_torch_thread():
+    """Two intra-op threads on a shared 2-core machine make tiny in-process steps up to 50x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def shared_data(*parts: str) -> Path:
     """A path under ../shared/data, or skip the test with a clear reason."""
     path = SHARED_DATA.joinpath(*parts)

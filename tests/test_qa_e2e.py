@@ -15,12 +15,7 @@ from tests.conftest import shared_data
 from tests.test_qa_metrics import official_v1, official_v2
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def restricted(dataset_path, ids):

@@ -12,13 +12,7 @@ from electra_tasks.options import RunOptions
 from electra_tasks.training import runner
 from tests.test_qa_metrics import official_v1, official_v2
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two intra-op threads on a shared 2-core machine make these tiny steps 50x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 PARAGRAPHS = [  # one question per paragraph: a 32-wide model learns these in a few seconds
