@@ -39,3 +39,17 @@ def split_files(opts, layouts: Sequence[Layout]) -> dict[str, str]:
     expected = " or ".join(", ".join(n if isinstance(n, str) else "/".join(n) for n in layout.values())
                            for layout in layouts)
     raise UserError(f"--data-dir {folder}: none of {expected} found")
+
+
+def load_hub_dataset(task, instead: str):
+    """All splits of the task's hub dataset, or one line saying what to pass instead (offline,
+    unknown dataset or config)."""
+    import datasets
+
+    path, name = task.hub_dataset
+    shown = path if name is None else f"{path}/{name}"
+    try:
+        return datasets.load_dataset(path, name)
+    except Exception as exc:  # network, hub and config errors all mean: use local files
+        raise UserError(f"task {task.name}: could not load the hub dataset {shown} ({type(exc).__name__}); "
+                        f"pass {instead} instead") from None

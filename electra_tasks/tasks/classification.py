@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from electra_tasks import modeling
-from electra_tasks.data.files import split_files
+from electra_tasks.data.files import load_hub_dataset, split_files
 from electra_tasks.data.tables import read_table
 from electra_tasks.errors import UserError, where
 from electra_tasks.metrics import glue as glue_metrics
@@ -102,14 +102,8 @@ class ClassificationFamily(TaskFamily):
         return rows
 
     def _from_hub(self, task: TaskDefinition, opts: RunOptions) -> dict[str, list[dict]]:
-        from datasets import load_dataset
-
         path, name = task.hub_dataset
-        try:
-            dataset = load_dataset(path, name)
-        except Exception as exc:  # offline, unknown config ...
-            raise UserError(f"task {task.name}: could not load the hub dataset {path}/{name} "
-                            f"({type(exc).__name__}); pass --data-dir with the GLUE files instead") from None
+        dataset = load_hub_dataset(task, "--data-dir with the GLUE files")
         hub = task.spec["hub_columns"]
         labels = task.spec.get("labels")
         splits = {}

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from electra_tasks import modeling
-from electra_tasks.data.files import split_files
+from electra_tasks.data.files import load_hub_dataset, split_files
 from electra_tasks.data.sentences import SentenceError, as_sentences
 from electra_tasks.data.tables import TABLE_FORMATS, read_table
 from electra_tasks.errors import UserError, where
@@ -158,14 +158,8 @@ class ExtractionFamily(TaskFamily):
         return rows
 
     def _from_hub(self, task: TaskDefinition, opts: RunOptions, for_training: bool) -> dict[str, list[dict]]:
-        from datasets import load_dataset
-
         path, name = task.hub_dataset
-        try:
-            dataset = load_dataset(path, name)
-        except Exception as exc:  # offline, unknown config ...
-            raise UserError(f"task {task.name}: could not load the hub dataset {path}/{name} "
-                            f"({type(exc).__name__}); pass --train-file/--validation-file instead") from None
+        dataset = load_hub_dataset(task, "--train-file/--validation-file")
         doc_col, sum_col = task.spec["document_columns"][0], task.spec["summary_columns"][0]
         splits = {}
         for split, ds in dataset.items():

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from electra_tasks import modeling, qa_postprocess
+from electra_tasks.data.files import load_hub_dataset
 from electra_tasks.data.squad import SquadFile, read_squad, squad_records
 from electra_tasks.errors import UserError, where
 from electra_tasks.metrics import squad as squad_metrics
@@ -108,15 +109,8 @@ class QuestionAnsweringFamily(TaskFamily):
         return {}
 
     def _from_hub(self, task: TaskDefinition) -> dict[str, SquadFile]:
-        from datasets import load_dataset
-
         path, name = task.hub_dataset
-        try:
-            dataset = load_dataset(path, name)
-        except Exception as exc:  # offline, unknown dataset ...
-            files = ", ".join(task.spec["files"].values())
-            raise UserError(f"task {task.name}: could not load the hub dataset {path} ({type(exc).__name__}); "
-                            f"pass --data-dir with {files} instead") from None
+        dataset = load_hub_dataset(task, f"--data-dir with {', '.join(task.spec['files'].values())}")
         read = {}
         for split, ds in dataset.items():
             # regroup the hub's flat rows into SQuAD's article/paragraph form and validate them alike

@@ -16,7 +16,7 @@ import numpy as np
 
 from electra_tasks import modeling
 from electra_tasks.data.conll import read_conll
-from electra_tasks.data.files import split_files
+from electra_tasks.data.files import load_hub_dataset, split_files
 from electra_tasks.errors import UserError
 from electra_tasks.metrics import tagging as tag_metrics
 from electra_tasks.outputs import atomic_write_text
@@ -122,15 +122,8 @@ class TaggingFamily(TaskFamily):
         return [(s.tokens, t) for s, t in zip(conll.sentences, tags)], scheme, conll.documents
 
     def _from_hub(self, task: TaskDefinition) -> dict[str, list[tuple[list[str], list[str]]]]:
-        from datasets import load_dataset
-
-        path, name = task.hub_dataset
-        try:
-            dataset = load_dataset(path, name)
-        except Exception as exc:  # offline, moved dataset ...
-            raise UserError(f"task {task.name}: could not load the hub dataset {path} ({type(exc).__name__}); "
-                            f"pass --data-dir with train.txt/valid.txt/test.txt (or eng.train/eng.testa/"
-                            f"eng.testb) instead") from None
+        dataset = load_hub_dataset(task, "--data-dir with train.txt/valid.txt/test.txt "
+                                         "(or eng.train/eng.testa/eng.testb)")
         columns = task.spec["hub_columns"]
         splits = {}
         for split, ds in dataset.items():
