@@ -100,6 +100,16 @@ def prepare_model_source(opts: RunOptions) -> None:
     opts.model = modeling.check_model_source(opts.model)
 
 
+def load_source(opts: RunOptions, task: TaskDefinition):
+    """Tokenizer, config and resolved recipe of --model; fixes `opts.max_seq_length`."""
+    prepare_model_source(opts)
+    tokenizer = modeling.load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
+    config = modeling.load_config(opts.model, trust_remote_code=opts.trust_remote_code)
+    settings = recipe.resolve(opts, task.defaults, config)
+    opts.max_seq_length = int(settings["max_seq_length"])
+    return tokenizer, config, settings
+
+
 def train(opts: RunOptions) -> dict[str, Any]:
     """Fine-tune, evaluate on every labelled split, write the contract's outputs."""
     if opts.seeds and len(opts.seeds) > 1:
@@ -111,11 +121,7 @@ def train(opts: RunOptions) -> dict[str, Any]:
     if not opts.output_dir:
         opts.output_dir = str(Path("runs") / task.name)
     out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=opts.resume)
-    prepare_model_source(opts)
-    tokenizer = modeling.load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
-    config = modeling.load_config(opts.model, trust_remote_code=opts.trust_remote_code)
-    settings = recipe.resolve(opts, task.defaults, config)
-    opts.max_seq_length = int(settings["max_seq_length"])
+    tokenizer, config, settings = load_source(opts, task)
     data = family.load(task, opts, for_training=True)
     if "train" not in data.splits:
         raise UserError(f"task {task.name}: no training split found; pass --train-file or --data-dir")
@@ -133,7 +139,8 @@ def train(opts: RunOptions) -> dict[str, Any]:
         save_pretrained_atomic(out, model, tokenizer)
         tokens = count_tokens(train_features) * float(settings["epochs"]) if not settings.get("max_steps") else \
             trainer.state.global_step * settings["batch_size"] * (count_tokens(train_features) / max(len(train_features), 1))
-        metrics.update(_evaluate_all(family, task, data, model, tokenizer, opts, settings, out))
+        metrics.update(evaluate_and_write(family, task, data, data.eval_splits(), model, tokenizer, opts, settings,
+                                          out, count_key="num_eval_examples"))
         metrics["num_examples"] = len(data.splits["train"])
         metrics["train_runtime_s"] = round(runtime, 3)
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
@@ -169,15 +176,17 @@ def _resume_point(out: Path) -> str | bool:
     return str(found)
 
 
-def _evaluate_all(family, task, data, model, tokenizer, opts, settings, out: Path) -> dict[str, Any]:
+def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, opts, settings, out: Path,
+                       *, count_key: str) -> dict[str, Any]:
+    """Predict, score and write each split; `count_key` counts the first validation (or given) split."""
     metrics: dict[str, Any] = {}
-    for split in data.eval_splits():
+    for split in splits:
         raw = data.splits[split]
         scored = evaluate_split(family, task, split, raw, model, tokenizer, data, opts, settings)
         family.write_predictions(out, split, raw, scored, data, opts)
         metrics.update(metric_names_for(task, split, scored.metrics))
-        if split.startswith("validation") and "num_eval_examples" not in metrics:
-            metrics["num_eval_examples"] = len(raw)
+        if count_key not in metrics and (split.startswith("validation") or count_key == "num_examples"):
+            metrics[count_key] = len(raw)
     return metrics
 
 
@@ -191,23 +200,15 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
         opts.output_dir = str(Path(opts.model) / f"eval_{split}") if Path(opts.model).is_dir() \
             else str(Path("runs") / f"{task.name}-eval_{split}")
     out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=False)
-    tokenizer = modeling.load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
-    config = modeling.load_config(opts.model, trust_remote_code=opts.trust_remote_code)
-    settings = recipe.resolve(opts, task.defaults, config)
-    opts.max_seq_length = int(settings["max_seq_length"])
+    tokenizer, config, settings = load_source(opts, task)
     data = family.load(task, opts, for_training=False, labels=family.labels_from_model(config))
     chosen = [s for s in data.splits if s == split or s.startswith(split + "_")]
     if not chosen:
         raise UserError(f"--split {split}: not in the data; available: {', '.join(data.eval_splits()) or 'none'}")
     model = family.build_model(task, opts.model, data, opts, fine_tuned=True)
     model.to("cuda" if torch.cuda.is_available() else "cpu")
-    metrics: dict[str, Any] = {}
-    for name in chosen:
-        raw = data.splits[name]
-        scored = evaluate_split(family, task, name, raw, model, tokenizer, data, opts, settings)
-        family.write_predictions(out, name, raw, scored, data, opts)
-        metrics.update(metric_names_for(task, name, scored.metrics))
-        metrics.setdefault("num_examples", len(raw))
+    metrics = evaluate_and_write(family, task, data, chosen, model, tokenizer, opts, settings, out,
+                                 count_key="num_examples")
     write_run_config(out, "eval", opts, settings, task, data)
     atomic_write_json(out / METRICS, metrics)
     return metrics
@@ -217,20 +218,12 @@ def predict(opts: RunOptions, lines: list[str], source: str) -> list[dict]:
     """Raw inputs (one per line) -> one JSON-ready record per input."""
     task = get_task(opts.task)
     family = family_of(task)
-    prepare_model_source(opts)
-    tokenizer = modeling.load_tokenizer(opts.model, trust_remote_code=opts.trust_remote_code)
-    config = modeling.load_config(opts.model, trust_remote_code=opts.trust_remote_code)
-    settings = recipe.resolve(opts, task.defaults, config)
-    opts.max_seq_length = int(settings["max_seq_length"])
+    tokenizer, config, settings = load_source(opts, task)
     data = TaskData(splits={}, labels=family.labels_from_model(config))
     raw = family.read_predict_inputs(lines, source, task, data, opts)
     model = family.build_model(task, opts.model, data, opts, fine_tuned=True)
     model.to("cuda" if torch.cuda.is_available() else "cpu")
-    features = encode_split(family, task, "predict", raw, tokenizer, data, opts, for_training=False)
-    outputs = predict_outputs(model, features, family.collator(tokenizer), output_names=family.output_names,
-                              sequence_outputs=family.sequence_outputs,
-                              batch_size=int(settings["eval_batch_size"]), bf16=use_bf16(settings))
-    scored = family.score(task, raw, features, outputs, data, opts)
+    scored = evaluate_split(family, task, "predict", raw, model, tokenizer, data, opts, settings)
     return family.predict_records(raw, scored, data)
 
 
