@@ -212,11 +212,6 @@ class ExtractionFamily(TaskFamily):
                 out["labels"].append(labels)
         return out
 
-    def collator(self, tokenizer):
-        from transformers import DataCollatorForTokenClassification
-
-        return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=-100)
-
     # --- decoding and scoring -------------------------------------------------------------
     def score(self, task, raw, features, outputs, data, opts) -> Scored:
         count = _summary_sentences(opts)

@@ -183,11 +183,6 @@ class TaggingFamily(TaskFamily):
                     out["word_index"].append(feature["marks"])
         return out
 
-    def collator(self, tokenizer):
-        from transformers import DataCollatorForTokenClassification
-
-        return DataCollatorForTokenClassification(tokenizer)
-
     # --- decoding and scoring -------------------------------------------------------------
     def score(self, task, raw, features, outputs, data, opts) -> Scored:
         predicted = read_word_tags(raw["tokens"], features["sentence_id"], features["word_index"], outputs[0],
