@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from electra_tasks import modeling, qa_postprocess
-from electra_tasks.data.files import load_hub_dataset
+from electra_tasks.data.files import load_hub_dataset, split_files
 from electra_tasks.data.squad import SquadFile, read_squad, squad_records
 from electra_tasks.errors import UserError, where
 from electra_tasks.metrics import squad as squad_metrics
@@ -32,7 +32,6 @@ from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_fami
 
 log = logging.getLogger("electra_tasks")
 
-SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
 QA_DEFAULTS = {"doc_stride": 128, "max_query_length": 64, "n_best_size": 20, "max_answer_length": 30}
 NO_ANSWER_THRESHOLD = 0.5  # predict "" when the no-answer probability is above (extra: no_answer_threshold)
 
@@ -58,7 +57,8 @@ class QuestionAnsweringFamily(TaskFamily):
     # --- data -----------------------------------------------------------------------------
     def load(self, task, opts, *, for_training, labels=None) -> TaskData:
         check_window_options(opts)
-        files = self._files(task, opts)
+        layout = task.spec.get("files", {"train": "train.json", "validation": "dev.json", "test": "test.json"})
+        files = {split: Path(path) for split, path in split_files(opts, [layout]).items()}
         if files:
             read = {split: read_squad(path, require_answers=not split.startswith("test"))
                     for split, path in files.items()}
@@ -91,22 +91,6 @@ class QuestionAnsweringFamily(TaskFamily):
                      count["recovered_answer_starts"])
         return TaskData(splits=splits, labels=None,
                         info={"sources": sources, "counts": counts, "version2": version2})
-
-    def _files(self, task: TaskDefinition, opts) -> dict[str, Path]:
-        explicit = {split: Path(getattr(opts, option)) for split, option in SPLIT_OPTIONS.items()
-                    if getattr(opts, option)}
-        if explicit:
-            return explicit
-        if opts.data_dir:
-            folder = Path(opts.data_dir)
-            if not folder.is_dir():
-                raise UserError(f"--data-dir {folder}: folder not found")
-            layout = task.spec.get("files", {"train": "train.json", "validation": "dev.json", "test": "test.json"})
-            found = {split: folder / name for split, name in layout.items() if (folder / name).is_file()}
-            if not found:
-                raise UserError(f"--data-dir {folder}: none of {', '.join(layout.values())} found")
-            return found
-        return {}
 
     def _from_hub(self, task: TaskDefinition) -> dict[str, SquadFile]:
         path, name = task.hub_dataset
