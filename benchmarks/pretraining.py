@@ -188,7 +188,7 @@ def random_init(folder: Path, size: str, tokenizer_folder: Path) -> Path:
 def fine_tune(model: Path, out: Path, args) -> dict:
     if not (out / "metrics.json").exists():
         extra = ["--max-train-samples", args.ft_samples] if args.ft_samples else []
-        cli("train", "glue-sst2", "--model", model, "--data-dir", SST2, "--output-dir", out, "--epochs", 1,
+        cli("train", "glue-sst2", "--model", model, "--data-dir", SST2, "--output-dir", out, "--epochs", args.ft_epochs,
             "--seeds", args.seeds, "--learning-rate", args.ft_learning_rate, "--overwrite", *extra)
     return json.loads((out / "metrics.json").read_text())
 
@@ -207,6 +207,7 @@ def main() -> None:
     parser.add_argument("--parallel", action="store_true", help="run the RTD and MLM pre-training side by side")
     parser.add_argument("--ft-samples", type=int, default=4000, help="0: the whole SST-2 training set")
     parser.add_argument("--ft-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--ft-epochs", type=int, default=1)
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--cost-repeats", type=int, default=5)
     parser.add_argument("--only", choices=["cost", "pretrain", "all"], default="all",
@@ -240,12 +241,22 @@ def main() -> None:
     print(f"\nwall time {results['wall_s']:.0f}s; results in {args.out / 'results.json'}")
 
 
+def constant_answer_loss(replaced_fraction: float) -> float:
+    """The discriminator's loss if it answered every token with the base rate (it learned nothing)."""
+    import math
+
+    p = min(max(replaced_fraction, 1e-9), 1 - 1e-9)
+    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+
 def print_pretraining(runs: dict) -> None:
     print("\n## RTD pre-training on the SST-2 training sentences (in-domain)\n")
-    print("| step | MLM loss | MLM acc | disc loss | disc acc | replaced precision | replaced recall | replaced fraction |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| step | MLM loss | MLM acc | disc loss | constant-answer loss | disc acc | replaced precision | "
+          "replaced recall | replaced fraction |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for e in runs["rtd"]["history"]:
         print(f"| {e['step']} | {e['mlm_loss']:.3f} | {e['mlm_accuracy']:.3f} | {e['disc_loss']:.4f} | "
+              f"{constant_answer_loss(e['replaced_fraction']):.4f} | "
               f"{e['disc_accuracy']:.4f} | {e['replaced_precision']:.3f} | {e['replaced_recall']:.3f} | "
               f"{e['replaced_fraction']:.4f} |")
     print("\n| MLM run step | MLM loss | MLM acc |\n|---|---|---|")
@@ -261,7 +272,8 @@ def fine_tune_all(args, results: dict, vocab: Path, mlm_steps: int) -> None:
               f"RTD ({args.rtd_steps} steps)": args.out / "rtd" / "discriminator",
               f"MLM ({mlm_steps} steps, same compute)": args.out / "mlm" / "mlm"}
     results["sst2"] = {}
-    print(f"\n## SST-2 dev accuracy (1 epoch on {args.ft_samples or 'all'} training sentences, seeds {args.seeds})\n")
+    print(f"\n## SST-2 dev accuracy ({args.ft_epochs} epoch(s) on {args.ft_samples or 'all'} training sentences, "
+          f"seeds {args.seeds})\n")
     print("| start | per seed | mean | median | std |")
     print("|---|---|---|---|---|")
     for index, (name, model) in enumerate(models.items()):
