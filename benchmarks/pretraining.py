@@ -10,8 +10,9 @@ Four parts, each printed as a Markdown table and saved in OUT/results.json:
   3. sst2:  `electra-tasks train glue-sst2` from the RTD discriminator, the MLM encoder, and the same
             random initialisation without pre-training, over several fine-tuning seeds.
   4. cost:  one RTD forward/backward vs a discriminator-only forward/backward of the same batch
-            (target <= 1.3x); the RTD step with the generator's vocabulary projection on every
-            position (what the first probe ran); an MLM step. Best of N; noisy on a shared machine.
+            (target <= 1.3x), beside the FLOP floor (what the generator and its vocabulary head must
+            compute); the RTD step with the vocabulary head as plain PyTorch ops (before fusion);
+            an MLM step. One thread, CPU time, best of N.
 
 Full run (the issue's budget: about an hour of each pre-training on 2 CPU cores, 2-3 hours in all):
     OMP_NUM_THREADS=2 python benchmarks/pretraining.py --rtd-steps 4000 --ft-samples 0 --seeds 1,2,3,4,5
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BERT_VOCAB, REPO, SHARED, require_shared  # noqa: E402
+from _common import BERT_VOCAB, REPO, SHARED, require_shared, training_flops  # noqa: E402
 
 SST2 = SHARED / "glue" / "SST-2"
 
@@ -50,37 +51,53 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 # --- 1. step cost ------------------------------------------------------------------------------
+def plain_head(hidden, weight, bias, targets, temperature=1.0, sample=True, rows=None, generator=None):
+    """The vocabulary head as separate PyTorch ops (what the fused head replaced), for comparison."""
+    import torch.nn.functional as F
+
+    from electra_tasks.pretraining.generator_head import HeadOutput
+    from electra_tasks.pretraining.masking import gumbel_sample
+
+    logits = F.linear(hidden, weight, bias)
+    return HeadOutput(loss=F.cross_entropy(logits.float(), targets),
+                      sampled=gumbel_sample(logits, temperature, generator) if sample else None,
+                      correct=(logits.detach().argmax(-1) == targets).sum())
+
+
+def flop_floor(rtd, length: int, masked_share: float) -> float:
+    """(discriminator + generator + vocabulary head FLOPs) / discriminator FLOPs: the best ratio possible."""
+    disc, gen = rtd.discriminator.config.to_dict(), rtd.generator.config.to_dict()
+    disc_flops, gen_flops = training_flops(disc, [length]), training_flops(gen, [length])
+    masked = masked_share * length
+    head_flops = 6 * masked * (gen["hidden_size"] * gen["embedding_size"] + gen["embedding_size"] * gen["vocab_size"])
+    return (disc_flops + gen_flops + head_flops) / disc_flops
+
+
 def step_cost(size: str, batch: int, length: int, repeats: int, vocab: Path = BERT_VOCAB) -> dict:
-    """Seconds per forward+backward: discriminator alone, RTD, RTD with a full-vocab head, MLM."""
+    """Cost of one forward+backward: discriminator alone, RTD (fused head), RTD with the plain head, MLM.
+
+    Measured on one thread as process CPU time, the variants interleaved, best of `repeats`: on a
+    shared machine wall time mostly measures the neighbours, CPU time the work.
+    """
     import torch
 
+    import electra_tasks.pretraining.model as rtd_module
     from electra_tasks.pretraining import sizes
     from electra_tasks.pretraining.build import build
     from electra_tasks.pretraining.options import PretrainOptions
     from electra_tasks.pretraining.vocab import load_tokenizer_option
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     tokenizer = load_tokenizer_option(str(vocab))
-    opts = PretrainOptions(from_scratch=True, size=size, max_seq_length=length)
-    rtd = build(opts, tokenizer).model
+    torch.manual_seed(0)
+    rtd = build(PretrainOptions(from_scratch=True, size=size, max_seq_length=length), tokenizer).model
     mlm = build(PretrainOptions(from_scratch=True, size=size, max_seq_length=length, objective="mlm"), tokenizer).model
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(1000, len(tokenizer), (batch, length), generator=g)
     ids[:, 0], ids[:, -1] = tokenizer.cls_token_id, tokenizer.sep_token_id
     inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids)}
-
-    def full_vocab_logits(masked_ids, attention_mask, token_type_ids, positions):
-        hidden = rtd.generator.electra(input_ids=masked_ids, attention_mask=attention_mask,
-                                       token_type_ids=token_type_ids).last_hidden_state
-        return rtd.generator.generator_lm_head(rtd.generator.generator_predictions(hidden))[positions]
-
-    def timed(fn) -> float:
-        fn()  # warm-up
-        best = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            best.append(time.perf_counter() - start)
-        return min(best)  # the least disturbed by other processes on a shared machine
+    fused_head = rtd_module.masked_lm_head
 
     def disc_only():
         rtd.zero_grad(set_to_none=True)
@@ -90,21 +107,37 @@ def step_cost(size: str, batch: int, length: int, repeats: int, vocab: Path = BE
         rtd.zero_grad(set_to_none=True)
         rtd(**inputs)["loss"].backward()
 
+    def rtd_plain_head():
+        rtd_module.masked_lm_head = plain_head
+        try:
+            rtd_step()
+        finally:
+            rtd_module.masked_lm_head = fused_head
+
     def mlm_step():
         mlm.zero_grad(set_to_none=True)
         mlm(**inputs)["loss"].backward()
 
-    disc = timed(disc_only)
-    rtd_s = timed(rtd_step)
-    rtd.generator_logits = full_vocab_logits
-    rtd_all = timed(rtd_step)
-    del rtd.generator_logits
-    mlm_s = timed(mlm_step)
+    variants = {"disc": disc_only, "rtd": rtd_step, "rtd_plain_head": rtd_plain_head, "mlm": mlm_step}
+    cpu = {name: [] for name in variants}
+    wall = {name: [] for name in variants}
+    for fn in variants.values():
+        fn()  # warm-up
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            fn()
+            cpu[name].append(time.process_time() - cpu_start)
+            wall[name].append(time.perf_counter() - wall_start)
+    torch.set_num_threads(threads)
+    c = {name: min(v) for name, v in cpu.items()}
+    w = {name: min(v) for name, v in wall.items()}
     shape = sizes.SHAPES[size]
-    return {"size": size, "vocab": len(tokenizer), "hidden": shape["hidden_size"], "layers": shape["num_hidden_layers"], "batch": batch,
-            "length": length, "generator_size": sizes.DEFAULT_GENERATOR_SIZE, "disc_s": disc, "rtd_s": rtd_s,
-            "rtd_full_vocab_s": rtd_all, "mlm_s": mlm_s, "rtd_over_disc": rtd_s / disc,
-            "rtd_full_vocab_over_disc": rtd_all / disc, "rtd_over_mlm": rtd_s / mlm_s}
+    return {"size": size, "vocab": len(tokenizer), "hidden": shape["hidden_size"], "layers": shape["num_hidden_layers"],
+            "batch": batch, "length": length, "generator_size": sizes.DEFAULT_GENERATOR_SIZE, "threads": 1,
+            "cpu_s": c, "wall_s": w, "rtd_over_disc": c["rtd"] / c["disc"],
+            "rtd_plain_head_over_disc": c["rtd_plain_head"] / c["disc"], "rtd_over_mlm": c["rtd"] / c["mlm"],
+            "wall_rtd_over_disc": w["rtd"] / w["disc"], "flop_floor": flop_floor(rtd, length, 0.15)}
 
 
 # --- 2/3. pre-training -------------------------------------------------------------------------
@@ -210,6 +243,7 @@ def main() -> None:
     parser.add_argument("--ft-epochs", type=int, default=1)
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--cost-repeats", type=int, default=5)
+    parser.add_argument("--with-base", action="store_true", help="add ELECTRA-Base (batch 8) to the step-cost table")
     parser.add_argument("--only", choices=["cost", "pretrain", "all"], default="all",
                         help="stop after the step-cost table (which needs the RTD run) or the pre-training")
     args = parser.parse_args()
@@ -288,15 +322,19 @@ def step_cost_table(args, results: dict, vocab: Path) -> None:
     costs = [step_cost(args.size, args.batch_size, args.max_seq_length, args.cost_repeats, vocab),
              step_cost(args.size, args.batch_size, args.max_seq_length, args.cost_repeats, require_shared(BERT_VOCAB))]
     if args.size == "tiny":
-        costs.append(step_cost("small", 8, 128, max(2, args.cost_repeats // 2), require_shared(BERT_VOCAB)))
+        costs.append(step_cost("small", 32, 128, args.cost_repeats, require_shared(BERT_VOCAB)))
+        if args.with_base:
+            costs.append(step_cost("base", 8, 128, max(2, args.cost_repeats // 2), require_shared(BERT_VOCAB)))
     results["cost"] = costs
-    print("\n## Step cost (forward + backward, best of N, seconds)\n")
-    print("| size | vocabulary | batch x length | discriminator only | RTD | RTD / disc | RTD, vocab head on all positions | that / disc | MLM (disc-sized) | RTD / MLM |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n## Step cost (forward + backward; 1 thread, CPU seconds, best of N, variants interleaved)\n")
+    print("| size | vocabulary | batch x length | discriminator only | RTD | **RTD / disc** | FLOP floor | "
+          "RTD, plain head | that / disc | MLM (disc-sized) | RTD / MLM | wall RTD / disc |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c in costs:
-        print(f"| {c['size']} ({c['layers']}x{c['hidden']}) | {c['vocab']} | {c['batch']}x{c['length']} | {c['disc_s']:.3f} | "
-              f"{c['rtd_s']:.3f} | {c['rtd_over_disc']:.2f}x | {c['rtd_full_vocab_s']:.3f} | "
-              f"{c['rtd_full_vocab_over_disc']:.2f}x | {c['mlm_s']:.3f} | {c['rtd_over_mlm']:.2f}x |")
+        print(f"| {c['size']} ({c['layers']}x{c['hidden']}) | {c['vocab']} | {c['batch']}x{c['length']} | "
+              f"{c['cpu_s']['disc']:.3f} | {c['cpu_s']['rtd']:.3f} | **{c['rtd_over_disc']:.2f}x** | "
+              f"{c['flop_floor']:.2f}x | {c['cpu_s']['rtd_plain_head']:.3f} | {c['rtd_plain_head_over_disc']:.2f}x | "
+              f"{c['cpu_s']['mlm']:.3f} | {c['rtd_over_mlm']:.2f}x | {c['wall_rtd_over_disc']:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import electra_tasks.pretraining.model as model_module
 from electra_tasks.errors import UserError
+from electra_tasks.pretraining.generator_head import HeadOutput, masked_lm_head
 from electra_tasks.pretraining.model import ElectraRTD, share_embeddings
 
 VOCAB = 60
@@ -63,30 +65,35 @@ def test_embeddings_are_one_tensor_and_a_step_changes_both():
     assert model.generator.electra.encoder.layer[0].attention.self.query.weight.grad is None  # no path through sampling
 
 
-def test_generator_head_sees_only_the_masked_positions():
+def test_generator_head_sees_only_the_masked_positions(monkeypatch):
     model = rtd()
     seen = []
     model.generator.generator_predictions.register_forward_hook(lambda m, args, out: seen.append(args[0].shape))
-    model.generator.generator_lm_head.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+
+    def recording_head(hidden, weight, *args, **kwargs):
+        seen.append((tuple(hidden.shape), weight is model.generator.generator_lm_head.weight))
+        return masked_lm_head(hidden, weight, *args, **kwargs)
+
+    monkeypatch.setattr(model_module, "masked_lm_head", recording_head)
     batch = inputs()
     out = model(**batch)
     masked = out["masked_positions"].sum().item()
     # round(0.15 x 32) = 5 capped at int(0.155 x 32) = 4 per full row; round(0.15 x 20) = 3 in the padded row
     assert masked == 4 * 3 + 3
-    assert seen == [torch.Size([masked, 8]), torch.Size([masked, VOCAB])]
+    assert seen == [torch.Size([masked, 8]), ((masked, 16), True)]  # the vocabulary head: M rows, tied weight
 
 
 def test_labels_only_where_the_sample_differs(monkeypatch):
     model = rtd()
     batch = inputs()
 
-    def forced_logits(masked_ids, attention_mask, token_type_ids, positions):
-        targets = batch["input_ids"][positions]
+    def forced_head(hidden, weight, bias, targets, *args, **kwargs):
+        out = masked_lm_head(hidden, weight, bias, targets, *args, **kwargs)
         choice = targets.clone()
         choice[1::2] = torch.where(targets[1::2] == 10, 11, 10)  # every other guess is wrong
-        return F.one_hot(choice, VOCAB).float() * 1e4
+        return HeadOutput(loss=out.loss, sampled=choice, correct=out.correct)
 
-    monkeypatch.setattr(model, "generator_logits", forced_logits)
+    monkeypatch.setattr(model_module, "masked_lm_head", forced_head)
     out = model(**batch)
     positions, replaced = out["masked_positions"], out["replaced"]
     labels_at_masked = replaced[positions]

@@ -48,16 +48,19 @@ def mask_tokens(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, mask_t
     return Masked(input_ids=input_ids.masked_fill(to_mask, mask_token_id), positions=positions)
 
 
-def gumbel_sample(logits: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One token per row from softmax(logits / T) by Gumbel-max, in fp32, with no gradient.
+def gumbel_argmax(logits: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None,
+                  out: torch.Tensor | None = None) -> torch.Tensor:
+    """argmax(logits / T + Gumbel noise) per row: a sample from softmax(logits / T); `logits` unchanged.
 
-    Gumbel noise -log(-log U) is written as -log(E) with E ~ Exponential(1) = -log U: two
-    transcendental passes over the [masked, vocabulary] matrix instead of two plus five arithmetic
-    ones (this matrix is as large as a tiny discriminator's whole forward pass on CPU).
+    Gumbel noise is -log(-log U) for U uniform: `uniform_` and two in-place logs, several times faster
+    on CPU than drawing Exponential(1) with `exponential_` (measured in benchmarks/README.md).
     """
+    noise = out if out is not None else torch.empty_like(logits)  # `out`: a scratch buffer to reuse
+    noise.uniform_(generator=generator).log_().neg_().log_()  # = -Gumbel (U = 0 gives +inf here: never chosen)
+    return noise.sub_(logits, alpha=1.0 / float(temperature)).argmin(dim=-1)  # argmin of -(logits / T + Gumbel)
+
+
+def gumbel_sample(logits: torch.Tensor, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token per row from softmax(logits / T) by Gumbel-max, in fp32, with no gradient."""
     with torch.no_grad():
-        scaled = logits.detach().float()
-        if temperature != 1.0:
-            scaled = scaled / float(temperature)
-        noise = torch.empty_like(scaled).exponential_(generator=generator).clamp_(min=1e-20).log_()
-        return (scaled - noise).argmax(dim=-1)
+        return gumbel_argmax(logits.detach().float(), temperature, generator)

@@ -3,7 +3,8 @@
 The generator (ElectraForMaskedLM) and the discriminator (ElectraForPreTraining) share one
 embedding module (token, position and type embeddings and their LayerNorm); the generator's
 output projection is tied to the shared token embeddings. The generator's vocabulary projection
-runs only on the masked positions. Loss = MLM loss + 50 x the discriminator's sigmoid
+runs only on the masked positions, fused with the MLM loss and the sampling
+(`generator_head.masked_lm_head`: the [masked, vocabulary] logits never exist as a whole). Loss = MLM loss + 50 x the discriminator's sigmoid
 cross-entropy over every real (non-pad) token, as in google-research/electra `run_pretraining.py`.
 `objective="mlm"` trains the generator alone (the masked-LM baseline at equal compute).
 """
@@ -15,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from electra_tasks.errors import UserError
-from electra_tasks.pretraining.masking import gumbel_sample, mask_tokens
+from electra_tasks.pretraining.generator_head import masked_lm_head
+from electra_tasks.pretraining.masking import mask_tokens
 
 STAT_NAMES = ("steps", "mlm_loss", "masked", "mlm_correct", "disc_loss", "tokens", "disc_correct",
               "replaced", "predicted_replaced", "true_positive")
@@ -77,12 +79,11 @@ class ElectraRTD(nn.Module):
     def objective(self) -> str:
         return "rtd" if self.discriminator is not None else "mlm"
 
-    def generator_logits(self, masked_ids, attention_mask, token_type_ids, positions) -> torch.Tensor:
-        """Vocabulary logits at the masked positions only ([M, V] for M masked tokens)."""
+    def generator_hidden(self, masked_ids, attention_mask, token_type_ids, positions) -> torch.Tensor:
+        """The generator's last layer, through its prediction transform, at the masked positions only ([M, E])."""
         hidden = self.generator.electra(input_ids=masked_ids, attention_mask=attention_mask,
                                         token_type_ids=token_type_ids).last_hidden_state
-        chosen = hidden[positions]
-        return self.generator.generator_lm_head(self.generator.generator_predictions(chosen))
+        return self.generator.generator_predictions(hidden[positions])
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
         if token_type_ids is None:
@@ -90,16 +91,17 @@ class ElectraRTD(nn.Module):
         masked = mask_tokens(input_ids, attention_mask, mask_token_id=self.mask_token_id,
                              excluded_ids=self.excluded_ids, mask_prob=self.mask_prob,
                              max_seq_length=self.max_seq_length)
-        logits = self.generator_logits(masked.input_ids, attention_mask, token_type_ids, masked.positions)
+        hidden = self.generator_hidden(masked.input_ids, attention_mask, token_type_ids, masked.positions)
         targets = input_ids[masked.positions]
-        mlm_loss = F.cross_entropy(logits.float(), targets)
+        lm_head = self.generator.generator_lm_head
+        head = masked_lm_head(hidden, lm_head.weight, lm_head.bias, targets, self.temperature,
+                              sample=self.discriminator is not None)
+        mlm_loss = head.loss
         stats = {"steps": torch.ones((), device=input_ids.device), "mlm_loss": mlm_loss.detach(),
-                 "tokens": attention_mask.sum(),
-                 "masked": masked.positions.sum(), "mlm_correct": (logits.detach().argmax(-1) == targets).sum()}
+                 "tokens": attention_mask.sum(), "masked": masked.positions.sum(), "mlm_correct": head.correct}
         if self.discriminator is None:
             return {"loss": mlm_loss, "stats": stats, "masked_positions": masked.positions}
-        sampled = gumbel_sample(logits, self.temperature)
-        fake_ids = input_ids.masked_scatter(masked.positions, sampled)
+        fake_ids = input_ids.masked_scatter(masked.positions, head.sampled)
         replaced = (fake_ids != input_ids) & attention_mask.bool()
         disc_logits = self.discriminator(input_ids=fake_ids, attention_mask=attention_mask,
                                          token_type_ids=token_type_ids).logits
