@@ -71,14 +71,16 @@ def load_config(name: str, *, role: str = "--model", trust_remote_code: bool = F
 
 def load_model(model_class, name: str, *, role: str = "--model", trust_remote_code: bool = False,
                config=None, **kwargs):
-    """`model_class.from_pretrained` with safetensors preferred and SDPA attention."""
+    """`model_class.from_pretrained` with safetensors preferred, SDPA attention and the cheaper CPU dropout."""
+    from electra_tasks.dropout import use_uniform_mask_dropout
+
     source = check_model_source(name, role)
     kwargs.setdefault("attn_implementation", "sdpa")
     try:
-        return model_class.from_pretrained(
+        return use_uniform_mask_dropout(model_class.from_pretrained(
             source, config=config, trust_remote_code=trust_remote_code, use_safetensors=_has_safetensors(source),
             **kwargs,
-        )
+        ))
     except (OSError, ValueError) as exc:
         if Path(source).exists():
             raise UserError(f"{role} {name}: could not load the weights ({str(exc).splitlines()[0][:200]})") from None

@@ -7,7 +7,9 @@ import pytest
 from tests.conftest import run_cli
 from tests.toy_data import write_sentiment_tsv
 
-TRAIN_ARGS = ["--epochs", "3", "--learning-rate", "3e-3", "--batch-size", "16", "--seed", "7"]
+# batch 8 (150 steps): at batch 16 (75 steps) the model stayed at chance for 5 of 12 seeds, so whether the
+# test passed depended on the seed's luck; at batch 8 the worst of those seeds reach 1.0
+TRAIN_ARGS = ["--epochs", "3", "--learning-rate", "3e-3", "--batch-size", "8", "--seed", "7"]
 
 
 @pytest.fixture(scope="module")

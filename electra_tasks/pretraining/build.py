@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from electra_tasks import modeling
+from electra_tasks.dropout import use_uniform_mask_dropout
 from electra_tasks.errors import UserError
 from electra_tasks.pretraining import sizes
 from electra_tasks.pretraining.model import ElectraRTD, check_pair
@@ -91,6 +92,9 @@ def build(opts: PretrainOptions, tokenizer) -> Built:
                             f"(config.json max_position_embeddings)")
     check_tokenizer(tokenizer, int(generator.config.vocab_size), source)
     excluded = [tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.mask_token_id, tokenizer.pad_token_id]
+    for part in (generator, discriminator):
+        if part is not None:
+            use_uniform_mask_dropout(part)
     model = ElectraRTD(generator, discriminator, mask_token_id=tokenizer.mask_token_id, excluded_ids=excluded,
                        mask_prob=opts.mask_prob, max_seq_length=opts.max_seq_length,
                        discriminator_weight=opts.discriminator_weight, temperature=opts.temperature)
