@@ -301,6 +301,30 @@ def print_pretraining(runs: dict) -> None:
         print(f"\n{name}: {m['global_step']} steps in {m['train_runtime_s']:.0f}s, {m['train_tokens']} tokens")
 
 
+def token_similarity(model: Path, sentences: int = 200) -> float:
+    """Mean cosine similarity of the encoder's last-layer token vectors over SST-2 dev sentences.
+
+    About 0.35 for a random or masked-LM encoder; near 1 when every token gets the same vector (the
+    representation collapsed, and fine-tuning cannot tell sentences apart).
+    """
+    import torch
+    from transformers import AutoTokenizer, ElectraModel
+
+    with open(require_shared(SST2 / "dev.tsv"), encoding="utf-8") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:sentences + 1]
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    encoder = ElectraModel.from_pretrained(model).eval()
+    batch = tokenizer([r[0] for r in rows], return_tensors="pt", padding=True, truncation=True, max_length=64)
+    with torch.no_grad():
+        hidden = encoder(**batch).last_hidden_state
+    ordinary = batch["attention_mask"].bool()
+    for special in (tokenizer.cls_token_id, tokenizer.sep_token_id):
+        ordinary &= batch["input_ids"] != special
+    vectors = torch.nn.functional.normalize(hidden[ordinary], dim=-1)
+    vectors = vectors[torch.randperm(len(vectors), generator=torch.Generator().manual_seed(0))[:1000]]
+    return float((vectors @ vectors.T).mean())
+
+
 def fine_tune_all(args, results: dict, vocab: Path, mlm_steps: int) -> None:
     models = {"no pre-training": random_init(args.out / "random-init", args.size, vocab),
               f"RTD ({args.rtd_steps} steps)": args.out / "rtd" / "discriminator",
@@ -308,12 +332,13 @@ def fine_tune_all(args, results: dict, vocab: Path, mlm_steps: int) -> None:
     results["sst2"] = {}
     print(f"\n## SST-2 dev accuracy ({args.ft_epochs} epoch(s) on {args.ft_samples or 'all'} training sentences, "
           f"seeds {args.seeds})\n")
-    print("| start | per seed | mean | median | std |")
-    print("|---|---|---|---|---|")
+    print("| start | token similarity before fine-tuning | per seed | mean | median | std |")
+    print("|---|---|---|---|---|---|")
     for index, (name, model) in enumerate(models.items()):
         m = fine_tune(model, args.out / f"sst2-{index}", args)
+        m["token_similarity"] = token_similarity(model)
         results["sst2"][name] = m
-        per_seed = ", ".join(f"{v:.3f}" for v in m["accuracy_per_seed"])
+        per_seed = f"{m['token_similarity']:.3f} | " + ", ".join(f"{v:.3f}" for v in m["accuracy_per_seed"])
         print(f"| {name} | {per_seed} | {m['accuracy_mean']:.4f} | {m['accuracy_median']:.4f} | "
               f"{m['accuracy_std']:.4f} |")
 
