@@ -17,6 +17,7 @@ BERT_VOCAB = SHARED / "vocab" / "bert-base-uncased-vocab.txt"
 SIZES = {
     "tiny": {"hidden": 128, "layers": 2, "heads": 2, "intermediate": 512, "embedding_size": 128},
     "small": {"hidden": 256, "layers": 12, "heads": 4, "intermediate": 1024, "embedding_size": 128},
+    "base": {"hidden": 768, "layers": 12, "heads": 12, "intermediate": 3072, "embedding_size": 768},
 }
 
 
@@ -34,17 +35,20 @@ def make_model(folder: Path, size: str) -> Path:
     return make_tiny_model(folder, make_tokenizer(require_shared(BERT_VOCAB)), max_position=512, **SIZES[size])
 
 
-def matmul_peak(n: int = 2048, repeats: int = 10, dtype=None) -> float:
-    """Measured fp32 matrix-multiply rate of this machine (FLOP/s), best of `repeats`."""
+def matmul_peak(n: int = 2048, repeats: int = 10, dtype=None, device: str = "cpu") -> float:
+    """Measured matrix-multiply rate (FLOP/s) of this machine or a GPU, fp32 unless `dtype`, best of `repeats`."""
     import torch
 
-    a = torch.randn(n, n, dtype=dtype or torch.float32)
-    b = torch.randn(n, n, dtype=dtype or torch.float32)
+    a = torch.randn(n, n, dtype=dtype or torch.float32, device=device)
+    b = torch.randn(n, n, dtype=dtype or torch.float32, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     torch.mm(a, b)
+    sync()
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         torch.mm(a, b)
+        sync()
         best = min(best, time.perf_counter() - start)
     return 2 * n ** 3 / best
 
