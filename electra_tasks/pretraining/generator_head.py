@@ -21,7 +21,7 @@ from electra_tasks.pretraining.masking import gumbel_argmax
 # Elements per chunk: 8 MB of fp32 logits per buffer (the fastest of 1-16 MB measured, benchmarks/README.md); on a
 # GPU the chunk only bounds memory, so it is large (few kernel launches).
 CPU_CHUNK_ELEMENTS = 1 << 21
-GPU_CHUNK_ELEMENTS = 1 << 26
+GPU_CHUNK_ELEMENTS = 1 << 24  # 64 MB a buffer: a few chunks for a batch of 128 x 128
 
 
 @dataclass
@@ -69,7 +69,7 @@ class _FusedMaskedLMHead(torch.autograd.Function):
             normalizer = shifted_exp.sum(dim=-1)
             target_logit = logits.gather(1, t.unsqueeze(1)).squeeze(1)
             loss += (normalizer.log() + peak - target_logit).sum()
-            correct += (target_logit >= peak).sum()  # the original token has the top logit
+            correct += (target_logit >= peak).sum()  # the original token has the top logit (an exact tie counts)
             if sample:
                 sampled[start:stop] = gumbel_argmax(logits, temperature, generator, out=noise_buffer[: stop - start])
             if want_grad:  # d loss / d logits = (softmax - one-hot) / M
