@@ -275,15 +275,9 @@ def main() -> None:
     print(f"\nwall time {results['wall_s']:.0f}s; results in {args.out / 'results.json'}")
 
 
-def constant_answer_loss(replaced_fraction: float) -> float:
-    """The discriminator's loss if it answered every token with the base rate (it learned nothing)."""
-    import math
-
-    p = min(max(replaced_fraction, 1e-9), 1 - 1e-9)
-    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
-
-
 def print_pretraining(runs: dict) -> None:
+    from electra_tasks.pretraining.model import constant_answer_loss
+
     print("\n## RTD pre-training on the SST-2 training sentences (in-domain)\n")
     print("| step | MLM loss | MLM acc | disc loss | constant-answer loss | disc acc | replaced precision | "
           "replaced recall | replaced fraction |")

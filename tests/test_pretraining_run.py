@@ -1,6 +1,7 @@
 """`pretrain-continue` end to end: learning on a regular corpus, outputs, resume, bad input, fine-tuning."""
 
 import json
+import logging
 import math
 
 import pytest
@@ -38,6 +39,7 @@ def test_discriminator_beats_always_answering_original(learned):
     first, last = history[0], history[-1]
     p = last["replaced_fraction"]
     constant = -(p * math.log(p) + (1 - p) * math.log(1 - p))  # the best loss of a constant answer
+    assert metrics["disc_constant_answer_loss"] == pytest.approx(constant, abs=1e-4)
     assert 0.05 < p < 0.15  # 15% masked, some sampled back to the original
     assert last["disc_loss"] < 0.6 * constant, (last, constant)
     assert last["disc_loss"] < 0.5 * first["disc_loss"]
@@ -127,7 +129,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, tiny_model):
         assert not out.exists()
 
 
-def test_pretrained_discriminator_fine_tunes_with_train(tmp_path, monkeypatch):
+def test_pretrained_discriminator_fine_tunes_with_train(tmp_path, monkeypatch, caplog):
     """In-domain unlabeled text through the CLI, then `train` takes OUT/discriminator directly.
 
     (Accuracy on this toy task says nothing about pre-training: see benchmarks/pretraining.py.)
@@ -136,11 +138,14 @@ def test_pretrained_discriminator_fine_tunes_with_train(tmp_path, monkeypatch):
     corpus = tmp_path / "unlabeled.txt"
     corpus.write_text("\n".join(sentence for sentence, _ in sentiment_rows(400, seed=5)) + "\n", encoding="utf-8")
     out = tmp_path / "pre"
-    result = CliRunner().invoke(app, ["pretrain-continue", "--from-scratch", "--size", "tiny", "--corpus", str(corpus),
-                                      "--output-dir", str(out), "--max-steps", "20", "--batch-size", "8",
-                                      "--max-seq-length", "32", "--vocab-size", "200", "--logging-steps", "10"])
+    with caplog.at_level(logging.WARNING, logger="electra_tasks"):
+        result = CliRunner().invoke(app, ["pretrain-continue", "--from-scratch", "--size", "tiny", "--corpus",
+                                          str(corpus), "--output-dir", str(out), "--max-steps", "20", "--batch-size",
+                                          "8", "--max-seq-length", "32", "--vocab-size", "200", "--logging-steps", "10"])
     assert result.exit_code == 0, result.output[-2000:]
     assert "replaced_recall" in result.stdout and f"outputs: {out}" in result.stdout
+    recall = json.loads((out / "metrics.json").read_text())["replaced_recall"]
+    assert recall < 0.05 and "has not learned replaced-token detection yet" in caplog.text  # 20 steps: warned
     write_sentiment_tsv(tmp_path / "train.tsv", 400, seed=1)
     write_sentiment_tsv(tmp_path / "dev.tsv", 100, seed=2)
     result = run_cli("train", "classification", "--model", out / "discriminator", "--train-file", tmp_path / "train.tsv",

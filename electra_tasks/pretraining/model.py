@@ -117,6 +117,14 @@ class ElectraRTD(nn.Module):
                 "disc_logits": disc_logits}
 
 
+def constant_answer_loss(replaced_fraction: float) -> float:
+    """The discriminator's loss when it answers every token with the base rate, i.e. learned nothing."""
+    import math
+
+    p = min(max(float(replaced_fraction), 1e-9), 1 - 1e-9)
+    return -(p * math.log(p) + (1 - p) * math.log(1 - p))
+
+
 def summarize(totals: dict[str, float]) -> dict[str, float]:
     """Counters summed over steps -> the logged metrics (losses are per-step means)."""
     steps = max(totals.get("steps", 0.0), 1.0)

@@ -22,6 +22,7 @@ from electra_tasks.outputs import atomic_write_json, check_output_dir, is_main_p
 from electra_tasks.pretraining import sizes
 from electra_tasks.pretraining.build import build, checkpoint_tokenizer
 from electra_tasks.pretraining.corpus import PackedCorpus, PadCollator, has_text, resolve_corpus
+from electra_tasks.pretraining.model import constant_answer_loss
 from electra_tasks.pretraining.options import PretrainOptions
 from electra_tasks.pretraining.vocab import load_tokenizer_option, train_wordpiece
 
@@ -145,7 +146,23 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     metrics = final_metrics(trainer, result, runtime)
     if is_main_process():
         write_outputs(out, built, tokenizer, opts, settings, trainer, metrics, sources)
+        warn_if_not_learned(metrics)
     return metrics
+
+
+# Below this replaced-token recall the discriminator has not learned RTD: on real text a tiny pair
+# then has a collapsed representation and fine-tunes worse than no pre-training (benchmarks/README.md).
+MIN_REPLACED_RECALL = 0.05
+
+
+def warn_if_not_learned(metrics: dict[str, Any]) -> None:
+    if "replaced_recall" not in metrics or metrics["replaced_recall"] >= MIN_REPLACED_RECALL:
+        return
+    log.warning("the discriminator has not learned replaced-token detection yet: replaced recall %.3f, loss %.4f "
+                "against %.4f for always answering \"original\"; fine-tuning from it can be worse than from no "
+                "pre-training. Train longer, with a larger model, or continue a pre-trained pair.",
+                metrics["replaced_recall"], metrics.get("disc_loss", float("nan")),
+                metrics.get("disc_constant_answer_loss", float("nan")))
 
 
 def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
@@ -157,6 +174,8 @@ def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
     keep = ("mlm_loss", "mlm_accuracy", "disc_loss", "disc_accuracy", "replaced_precision", "replaced_recall",
             "replaced_fraction")
     metrics = {k: last[k] for k in keep if k in last}
+    if "replaced_fraction" in metrics:
+        metrics["disc_constant_answer_loss"] = round(constant_answer_loss(metrics["replaced_fraction"]), 5)
     metrics["loss"] = last.get("loss", float(result.training_loss))
     metrics["train_loss"] = float(result.training_loss)
     metrics["global_step"] = int(trainer.state.global_step)
