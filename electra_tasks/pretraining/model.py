@@ -4,8 +4,9 @@ The generator (ElectraForMaskedLM) and the discriminator (ElectraForPreTraining)
 embedding module (token, position and type embeddings and their LayerNorm); the generator's
 output projection is tied to the shared token embeddings. The generator's vocabulary projection
 runs only on the masked positions, fused with the MLM loss and the sampling
-(`generator_head.masked_lm_head`: the [masked, vocabulary] logits never exist as a whole). Loss = MLM loss + 50 x the discriminator's sigmoid
-cross-entropy over every real (non-pad) token, as in google-research/electra `run_pretraining.py`.
+(`generator_head.masked_lm_head`: the [masked, vocabulary] logits never exist as a whole).
+Loss = MLM loss + 50 x the discriminator's sigmoid cross-entropy over every real (non-pad) token,
+as in google-research/electra `run_pretraining.py`.
 `objective="mlm"` trains the generator alone (the masked-LM baseline at equal compute).
 """
 
