@@ -160,3 +160,17 @@ def test_pretrained_discriminator_fine_tunes_with_train(tmp_path, monkeypatch, c
     tuned = load_file(tmp_path / "ft" / "model.safetensors")["electra.embeddings.word_embeddings.weight"]
     assert pre.shape == tuned.shape
     assert (tuned - pre).abs().amax(dim=1).median() < 1e-3
+
+
+@pytest.mark.parametrize("recall, loss, warned", [
+    (0.85, 0.10, False),  # the regular-corpus run above: learned
+    (0.001, 0.3611, True),  # the 6,000-step SST-2 run in benchmarks/README.md: 1.7% under the constant answer
+    (0.59, 0.69, True),  # a few steps from random init: recall high by chance, loss above the constant answer
+    (0.02, 0.20, True),  # flags almost nothing
+])
+def test_warns_when_the_discriminator_has_not_learned(caplog, recall, loss, warned):
+    from electra_tasks.pretraining.run import warn_if_not_learned
+
+    with caplog.at_level(logging.WARNING, logger="electra_tasks"):
+        warn_if_not_learned({"replaced_recall": recall, "disc_loss": loss, "disc_constant_answer_loss": 0.3675})
+    assert ("has not learned replaced-token detection" in caplog.text) is warned
