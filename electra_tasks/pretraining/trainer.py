@@ -16,7 +16,7 @@ import torch
 from transformers import Trainer
 
 from electra_tasks.pretraining.model import summarize
-from electra_tasks.training.recipe import no_weight_decay
+from electra_tasks.training.recipe import adamw, no_weight_decay
 
 
 class RTDTrainer(Trainer):
@@ -35,11 +35,7 @@ class RTDTrainer(Trainer):
                     (no_decay if no_weight_decay(name) else decay).append(param)
             groups = [{"params": decay, "weight_decay": self.args.weight_decay},
                       {"params": no_decay, "weight_decay": 0.0}]
-            # the fused kernel, as training.recipe uses: several times faster than the per-tensor loop on CPU
-            fused = all(p.dtype in (torch.float32, torch.bfloat16, torch.float16) and p.device.type in ("cpu", "cuda")
-                        for p in decay + no_decay)
-            self.optimizer = torch.optim.AdamW(groups, lr=self.args.learning_rate, betas=(0.9, 0.999), eps=1e-6,
-                                               fused=fused)
+            self.optimizer = adamw(groups, self.args.learning_rate)
         return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
