@@ -29,6 +29,7 @@ from electra_tasks.outputs import atomic_write_json
 from electra_tasks.qa_model import FLAG, ElectraForQuestionAnsweringWithAnswerability
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
+from electra_tasks.training.features import column_array, column_list
 
 log = logging.getLogger("electra_tasks")
 
@@ -312,17 +313,6 @@ def ragged_pairs(features, column: str) -> qa_postprocess.Ragged:
     else:
         flat = flat.to_numpy(zero_copy_only=False)
     return qa_postprocess.Ragged(flat, np.concatenate([[0], np.cumsum(lengths)]))
-
-
-def column_array(features, column: str) -> np.ndarray:
-    """An integer column as numpy straight from Arrow (a datasets 5 column iterates row by row,
-    ~0.1 ms a row: seconds for a dev set)."""
-    return np.asarray(features.with_format("arrow")[column].to_numpy(), dtype=np.int64)
-
-
-def column_list(dataset, column: str) -> list:
-    """A column as a Python list, straight from Arrow (see `column_array`)."""
-    return dataset.with_format("arrow")[column].to_pylist()
 
 
 def nbest_lists(spans: qa_postprocess.Spans, contexts: list[str], ids: list[str]) -> dict[str, list[dict]]:

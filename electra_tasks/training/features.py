@@ -17,6 +17,19 @@ from typing import Any, Callable
 log = logging.getLogger("electra_tasks")
 
 
+def column_list(dataset, column: str) -> list:
+    """A column as a Python list straight from Arrow: a datasets 5 column (`ds[col]`) is lazy and
+    iterates row by row, ~0.1 ms a row, seconds for a dev set."""
+    return dataset.with_format("arrow")[column].to_pylist()
+
+
+def column_array(dataset, column: str):
+    """An integer column as an int64 numpy array, straight from Arrow (see `column_list`)."""
+    import numpy as np
+
+    return np.asarray(dataset.with_format("arrow")[column].to_numpy(), dtype=np.int64)
+
+
 def cache_root() -> Path:
     env = os.environ.get("ELECTRA_TASKS_CACHE")
     if env:

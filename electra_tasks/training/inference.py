@@ -13,6 +13,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from electra_tasks.training.features import column_array, column_list
+
 
 def model_device(model) -> torch.device:
     return next(model.parameters()).device
@@ -23,13 +25,12 @@ def predict_outputs(model, features, collator, *, output_names: Sequence[str], b
                     progress: bool = True) -> list[list[np.ndarray]]:
     """`sequence_outputs`: the outputs with one row per token (cut to each feature's length)."""
     accepted = set(inspect.signature(model.forward).parameters)
-    arrow = features.with_format("arrow")  # datasets 5: `ds[col]` is lazy and iterates row by row
-    lengths = np.asarray(arrow["length"].to_pylist()) if "length" in features.column_names else \
-        np.asarray([len(ids) for ids in arrow["input_ids"].to_pylist()])
+    lengths = column_array(features, "length") if "length" in features.column_names else \
+        np.asarray([len(ids) for ids in column_list(features, "input_ids")])
     order = np.argsort(-lengths, kind="stable")
     keep = [c for c in features.column_names if c in accepted and not c.startswith("label")
             and c not in ("start_positions", "end_positions", "is_impossible")]
-    columns = {c: arrow[c].to_pylist() for c in keep}
+    columns = {c: column_list(features, c) for c in keep}
     results: list[list[np.ndarray | None]] = [[None] * len(features) for _ in output_names]
     device = model_device(model)
     was_training = model.training

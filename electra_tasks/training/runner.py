@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from electra_tasks import modeling
@@ -24,7 +23,7 @@ from electra_tasks.outputs import (atomic_write_json, check_output_dir, is_main_
 from electra_tasks.registry import TaskDefinition, get_task
 from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
-from electra_tasks.training.features import encode_cached
+from electra_tasks.training.features import column_array, encode_cached
 from electra_tasks.training.inference import predict_outputs
 from electra_tasks.training.trainer import build_trainer
 
@@ -93,7 +92,7 @@ def metric_names_for(task: TaskDefinition, split: str, metrics: dict[str, float]
 def count_tokens(features) -> int:
     if "length" not in features.column_names:
         return 0
-    return int(np.sum(features.with_format("arrow")["length"].to_pylist()))
+    return int(column_array(features, "length").sum())
 
 
 def prepare_model_source(opts: RunOptions) -> None:
