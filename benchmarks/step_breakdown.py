@@ -39,7 +39,6 @@ def main() -> None:
     from electra_tasks.options import RunOptions
     from electra_tasks.registry import get_task
     from electra_tasks.training import runner
-    from electra_tasks.training.trainer import build_trainer
 
     torch.set_num_threads(1)
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="step-breakdown-"))
@@ -49,14 +48,8 @@ def main() -> None:
     opts = RunOptions(task="glue-sst2", model=str(model_dir), data_dir=str(require_shared(SHARED / "glue" / "SST-2")),
                       max_train_samples=args.train_samples, epochs=1, batch_size=args.batch_size, learning_rate=1e-3,
                       output_dir=str(out), logging_steps=1000)
-    task = get_task("glue-sst2")
-    family = runner.family_of(task)
-    tokenizer, config, settings = runner.load_source(opts, task)
-    data = family.load(task, opts, for_training=True)
-    torch.manual_seed(0)
-    model = family.build_model(task, opts.model, data, opts, fine_tuned=False)
-    features = runner.encode_split(family, task, "train", data.splits["train"], tokenizer, data, opts, for_training=True)
-    trainer = build_trainer(model, tokenizer, features, family.collator(tokenizer), settings, opts, out)
+    prepared = runner.prepare_training(opts, get_task("glue-sst2"), out)
+    config, model, trainer = prepared.config, prepared.model, prepared.trainer
     batches = list(trainer.get_train_dataloader())
     lengths = [int(n) for b in batches for n in b["attention_mask"].sum(1)]
     padded = sum(b["input_ids"].numel() for b in batches)
