@@ -65,11 +65,13 @@ def training_flops(config: dict, lengths: list[int], epochs: float = 1.0) -> flo
 
 
 def run(cmd: list[str], env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    """Run a command from the repository root, offline, failing loudly; returns (wall seconds, result)."""
     start = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "CI": "1", **(env or {})})
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ, "CI": "1", "HF_HUB_OFFLINE": "1", **(env or {})})
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        sys.exit(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr[-3000:]}")
+        sys.exit(f"command failed ({result.returncode}, {elapsed:.0f}s): {' '.join(cmd)}\n{result.stderr[-3000:]}")
     return elapsed, result
 
 

@@ -34,20 +34,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BERT_VOCAB, REPO, SHARED, require_shared, training_flops  # noqa: E402
+from _common import BERT_VOCAB, REPO, SHARED, require_shared, run, training_flops  # noqa: E402
 
 SST2 = SHARED / "glue" / "SST-2"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     """Run the real command line (as a user would), failing loudly."""
-    command = [sys.executable, "-m", "electra_tasks", *map(str, args)]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1", "CI": "1"})
-    if result.returncode != 0:
-        sys.exit(f"failed ({time.perf_counter() - started:.0f}s): {' '.join(command)}\n{result.stderr[-3000:]}")
-    return result
+    return run([sys.executable, "-m", "electra_tasks", *map(str, args)])[1]
 
 
 # --- 1. step cost ------------------------------------------------------------------------------
@@ -290,8 +284,8 @@ def print_pretraining(runs: dict) -> None:
     print("\n| MLM run step | MLM loss | MLM acc |\n|---|---|---|")
     for e in runs["mlm"]["history"]:
         print(f"| {e['step']} | {e['mlm_loss']:.3f} | {e['mlm_accuracy']:.3f} |")
-    for name, run in runs.items():
-        m = run["metrics"]
+    for name, finished in runs.items():
+        m = finished["metrics"]
         print(f"\n{name}: {m['global_step']} steps in {m['train_runtime_s']:.0f}s, {m['train_tokens']} tokens")
 
 
