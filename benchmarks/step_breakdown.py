@@ -7,6 +7,7 @@ disturbs it little):
   loop      a bare loop: forward, backward, clipping, fused AdamW
   fwd+bwd   forward and backward only
   no drop   forward and backward in eval mode (no dropout; SDPA takes its fused kernel)
+  compile   (--with-compile) the loop under torch.compile, second pass over the same batches
 Each row prints achieved GFLOP/s on non-pad tokens (6 x non-embedding parameters x tokens plus
 attention) and its share of a 1-thread fp32 matmul measured in the same run.
 
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--size", default="small")
     parser.add_argument("--work-dir", default=None)
+    parser.add_argument("--with-compile", action="store_true",
+                        help="add the loop under torch.compile (its compiling pass is timed apart, in wall seconds)")
     args = parser.parse_args()
 
     import torch
@@ -61,9 +64,9 @@ def main() -> None:
         fn()
         return time.process_time() - start
 
-    def loop(optimizer_step: bool) -> None:
+    def loop(optimizer_step: bool, forward=model) -> None:
         for batch in batches:
-            model(**batch).loss.backward()
+            forward(**batch).loss.backward()
             if optimizer_step:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 trainer.optimizer.step()
@@ -73,6 +76,13 @@ def main() -> None:
     model.train()
     rows["loop: fwd + bwd + clip + fused AdamW"] = cpu_seconds(lambda: loop(True))
     rows["fwd + bwd"] = cpu_seconds(lambda: loop(False))
+    compile_wall = None
+    if args.with_compile:  # dynamic shapes: SST-2 batches have many lengths
+        compiled = torch.compile(model, dynamic=True)
+        started = time.perf_counter()
+        loop(True, compiled)
+        compile_wall = time.perf_counter() - started
+        rows["loop under torch.compile (second pass)"] = cpu_seconds(lambda: loop(True, compiled))
     model.eval()
     rows["fwd + bwd without dropout (eval mode)"] = cpu_seconds(lambda: loop(False))
     peaks.append(matmul_peak(1024, 5))
@@ -80,6 +90,8 @@ def main() -> None:
     print(f"\n{len(batches)} batches of {args.batch_size}, {sum(lengths)} non-pad tokens "
           f"({100 * (1 - sum(lengths) / padded):.1f}% padding), {flops / 1e9:.0f} GFLOP, "
           f"1-thread matmul {peak / 1e9:.1f} GFLOP/s")
+    if compile_wall is not None:
+        print(f"torch.compile: the first pass (compiling, then running) took {compile_wall:.0f} s of wall time")
     print_table(f"ELECTRA-{args.size} on SST-2, {args.train_samples} examples, 1 thread, CPU seconds",
                 ["what runs", "CPU s", "GFLOP/s", "share of matmul rate"],
                 [[name, f"{s:.1f}", f"{flops / s / 1e9:.1f}", f"{flops / s / peak:.0%}"] for name, s in rows.items()])
