@@ -65,7 +65,7 @@ def main() -> None:
     torch.set_num_threads(1)
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="mlm-crosscheck-"))
     corpus = write_sst2_sentences(work / "corpus")
-    vocab = corpus_vocabulary(work / "vocab", corpus, args.vocab_size)
+    vocab = corpus_vocabulary(work / "vocab", [corpus], args.vocab_size)
     tokenizer = load_tokenizer_option(str(vocab))
     opts = PretrainOptions(corpus=[str(corpus)], from_scratch=True, size="tiny", tokenizer=str(vocab), objective="mlm",
                            max_seq_length=args.max_seq_length)

@@ -2,8 +2,9 @@
 
 Four parts, each printed as a Markdown table and saved in OUT/results.json:
   1. rtd:   `pretrain-continue --from-scratch` on the SST-2 training sentences as unlabeled text
-            (in-domain), with a WordPiece vocabulary trained on them (8192 tokens, shared by every
-            start below); replaced-token precision/recall over the logged steps.
+            (in-domain; or the --corpus files), with a WordPiece vocabulary trained on them (8192
+            tokens, shared by every start below); replaced-token precision/recall over the logged
+            steps.
   2. mlm:   the same compute spent on masked-LM pre-training (`--objective mlm`, a discriminator-
             sized ElectraForMaskedLM): RTD steps x (RTD step cost / MLM step cost), measured
             here unless --mlm-steps is given.
@@ -19,6 +20,10 @@ Full run (the issue's budget: about an hour of each pre-training on 2 CPU cores,
 Reduced run measured for the closing note (about 35 minutes on a 2-core machine shared by 4 people):
     OMP_NUM_THREADS=1 python benchmarks/pretraining.py --rtd-steps 300 --mlm-steps 420 --parallel \
         --ft-samples 2000 --seeds 1,2,3 --cost-repeats 3
+Running text instead of SST-2's short phrases (the run where the tiny discriminator learned; add
+--only pretrain to skip the SST-2 part):
+    OMP_NUM_THREADS=1 python benchmarks/pretraining.py --corpus ../shared/data/corpus/wikitext-2-tokenized/valid.txt \
+        ../shared/data/corpus/wikitext-2-tokenized/test.txt --rtd-steps 12000 --learning-rate 5e-4 --parallel
 Finished parts are reused when the script is run again with the same --out (delete it to redo).
 """
 
@@ -148,23 +153,23 @@ def write_sst2_sentences(folder: Path) -> Path:
     return target
 
 
-def corpus_vocabulary(folder: Path, corpus: Path, vocab_size: int) -> Path:
+def corpus_vocabulary(folder: Path, corpus: list[Path], vocab_size: int) -> Path:
     """One WordPiece vocabulary trained on the corpus (as --from-scratch does), shared by every start."""
     from electra_tasks.pretraining.corpus import resolve_corpus
     from electra_tasks.pretraining.vocab import train_wordpiece
 
     target = folder / "vocab.txt"
     if not target.exists():
-        tokenizer = train_wordpiece(resolve_corpus([str(corpus)]), vocab_size)
+        tokenizer = train_wordpiece(resolve_corpus([str(path) for path in corpus]), vocab_size)
         folder.mkdir(parents=True, exist_ok=True)
         vocab = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
         target.write_text("".join(token + "\n" for token, _ in vocab), encoding="utf-8")
     return target
 
 
-def pretrain_command(out: Path, corpus: Path, objective: str, steps: int, args, vocab: Path) -> list[str]:
+def pretrain_command(out: Path, corpus: list[Path], objective: str, steps: int, args, vocab: Path) -> list[str]:
     return [sys.executable, "-m", "electra_tasks", "pretrain-continue", "--from-scratch", "--size", args.size,
-            "--tokenizer", str(vocab), "--corpus", str(corpus), "--output-dir", str(out), "--objective", objective,
+            "--tokenizer", str(vocab), "--corpus", *map(str, corpus), "--output-dir", str(out), "--objective", objective,
             "--max-steps", str(steps), "--batch-size", str(args.batch_size), "--max-seq-length",
             str(args.max_seq_length), "--learning-rate", str(args.learning_rate),
             "--logging-steps", str(max(10, steps // 20)), "--seed", "42", "--overwrite"]
@@ -224,6 +229,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench-pretraining")
     parser.add_argument("--size", default="tiny")
+    parser.add_argument("--corpus", type=Path, nargs="+", default=None,
+                        help="text files to pre-train on (default: the SST-2 training sentences, in-domain)")
     parser.add_argument("--rtd-steps", type=int, default=600)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-seq-length", type=int, default=64)
@@ -246,7 +253,7 @@ def main() -> None:
                      "threads": os.environ.get("OMP_NUM_THREADS", "default")}
 
     started = time.perf_counter()
-    corpus = write_sst2_sentences(args.out / "corpus")
+    corpus = args.corpus or [write_sst2_sentences(args.out / "corpus")]
     vocab = corpus_vocabulary(args.out / "vocab", corpus, args.vocab_size)
     if args.mlm_steps is None:  # equal compute: scale by the measured RTD / MLM step cost
         probe = step_cost(args.size, args.batch_size, args.max_seq_length, args.cost_repeats, vocab)
