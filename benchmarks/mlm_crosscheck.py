@@ -5,8 +5,8 @@ Trains the same tiny ElectraForMaskedLM (same initial weights, same batches, sam
          positions only, the uniform-mask dropout), built by the product's own `pretraining.build`
   plain  transformers' ElectraForMaskedLM forward over every position, `F.cross_entropy` on the
          masked ones, stock `nn.Dropout`
-Both use ELECTRA's masking (`mask_tokens`), AdamW (lr, eps 1e-6, weight decay 0.01), 10% warm-up,
-linear decay and clipping at 1.0. Prints MLM loss and accuracy every `--report` steps beside the
+Both use ELECTRA's masking (`mask_tokens`), pre-training's AdamW (`recipe.adamw`, eps 1e-6, weight
+decay 0.01 except biases and LayerNorm), 10% warm-up, linear decay and clipping at 1.0. Prints MLM loss and accuracy every `--report` steps beside the
 unigram floor (the entropy and top-1 share of the corpus's tokens: what a model that ignores
 context reaches) and each model's top guesses for a few probe sentences.
 
@@ -61,6 +61,7 @@ def main() -> None:
     from electra_tasks.pretraining.masking import mask_tokens
     from electra_tasks.pretraining.options import PretrainOptions
     from electra_tasks.pretraining.vocab import load_tokenizer_option
+    from electra_tasks.training.recipe import adamw, weight_decay_groups
 
     torch.set_num_threads(1)
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="mlm-crosscheck-"))
@@ -99,11 +100,7 @@ def main() -> None:
     curves = {}
     for name, model, step in (("ours", ours, ours_step), ("plain", plain, plain_step)):
         torch.manual_seed(0)  # same seed; masks diverge once the two dropouts have drawn differently
-        params = dict(model.named_parameters())
-        no_decay = [p for n, p in params.items() if "LayerNorm" in n or n.endswith("bias")]
-        decay = [p for n, p in params.items() if not ("LayerNorm" in n or n.endswith("bias"))]
-        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-                                      lr=args.learning_rate, eps=1e-6)
+        optimizer = adamw(weight_decay_groups(model, 0.01), args.learning_rate)  # what pretrain-continue uses
         schedule = get_linear_schedule_with_warmup(optimizer, args.steps // 10, args.steps)
         model.train()
         losses, correct, masked = [], [], []

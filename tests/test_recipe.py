@@ -40,6 +40,18 @@ def test_parameter_groups_learning_rates_and_decay():
     assert len(by_param) == len(named), "every trainable parameter is in exactly one group"
 
 
+def test_pretraining_groups_skip_decay_on_biases_and_layer_norms_only():
+    model = small_model(layers=2)
+    model.electra.embeddings.position_embeddings.weight.requires_grad_(False)
+    decay, no_decay = recipe.weight_decay_groups(model, 0.01)
+    assert (decay["weight_decay"], no_decay["weight_decay"]) == (0.01, 0.0)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert all(names[id(p)].endswith(".bias") or "LayerNorm" in names[id(p)] for p in no_decay["params"])
+    assert not any(names[id(p)].endswith(".bias") or "LayerNorm" in names[id(p)] for p in decay["params"])
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert len(decay["params"]) + len(no_decay["params"]) == len(trainable)  # each once, frozen ones left out
+
+
 def test_decay_one_turns_layerwise_rates_off():
     groups = recipe.parameter_groups(small_model(), learning_rate=3e-4, weight_decay=0.01, decay_rate=1.0)
     assert {g["lr"] for g in groups} == {3e-4}

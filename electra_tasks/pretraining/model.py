@@ -12,6 +12,8 @@ as in google-research/electra `run_pretraining.py`.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -120,8 +122,6 @@ class ElectraRTD(nn.Module):
 
 def constant_answer_loss(replaced_fraction: float) -> float:
     """The discriminator's loss when it answers every token with the base rate, i.e. learned nothing."""
-    import math
-
     p = min(max(float(replaced_fraction), 1e-9), 1 - 1e-9)
     return -(p * math.log(p) + (1 - p) * math.log(1 - p))
 

@@ -16,7 +16,7 @@ import torch
 from transformers import Trainer
 
 from electra_tasks.pretraining.model import summarize
-from electra_tasks.training.recipe import adamw, no_weight_decay
+from electra_tasks.training.recipe import adamw, weight_decay_groups
 
 
 class RTDTrainer(Trainer):
@@ -29,13 +29,7 @@ class RTDTrainer(Trainer):
 
     def create_optimizer(self, model=None):
         if self.optimizer is None:
-            decay, no_decay = [], []
-            for name, param in self.model.named_parameters():  # shared tensors appear once
-                if param.requires_grad:
-                    (no_decay if no_weight_decay(name) else decay).append(param)
-            groups = [{"params": decay, "weight_decay": self.args.weight_decay},
-                      {"params": no_decay, "weight_decay": 0.0}]
-            self.optimizer = adamw(groups, self.args.learning_rate)
+            self.optimizer = adamw(weight_decay_groups(self.model, self.args.weight_decay), self.args.learning_rate)
         return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

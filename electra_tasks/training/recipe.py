@@ -100,6 +100,15 @@ def no_weight_decay(name: str) -> bool:
     return name.endswith(".bias") or "LayerNorm" in name or "layer_norm" in name
 
 
+def weight_decay_groups(model, weight_decay: float) -> list[dict[str, Any]]:
+    """Two AdamW groups, one learning rate: weight decay except on biases and LayerNorm (pre-training)."""
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():  # shared tensors appear once
+        if param.requires_grad:
+            (no_decay if no_weight_decay(name) else decay).append(param)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
 def parameter_groups(model, learning_rate: float, weight_decay: float, decay_rate: float):
     """AdamW groups with ELECTRA's layer-wise learning rates: lr * decay ** (L + 2 - depth)."""
     num_layers = int(model.config.num_hidden_layers)
