@@ -106,17 +106,22 @@ def cli(*args):
     return result.exit_code, result.stderr if hasattr(result, "stderr") else result.output
 
 
-def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, tiny_model):
-    from electra_tasks.tiny import make_tiny_model, make_tokenizer
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, tiny_model, toy_tokenizer):
+    from electra_tasks.tiny import SPECIAL_TOKENS, make_tiny_model, make_tokenizer
 
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n  \n", encoding="utf-8")
     good = write_repeated_corpus(tmp_path / "good.txt", 20)
     other_vocab = make_tiny_model(tmp_path / "other", make_tokenizer(words=["alpha", "beta"]), hidden=16, layers=1)
+    same_size = make_tokenizer(words=[f"word{i}" for i in range(len(toy_tokenizer) - len(SPECIAL_TOKENS))])
+    assert len(same_size) == len(toy_tokenizer)
+    same_size_vocab = make_tiny_model(tmp_path / "same-size", same_size, hidden=32, layers=1, max_position=512)
     cases = [
         (["--corpus", empty, "--from-scratch", "--size", "tiny"], "empty.txt: empty"),
         (["--corpus", tmp_path / "missing", "--from-scratch", "--size", "tiny"], "missing: no such file or folder"),
         (["--corpus", good, "--discriminator", tiny_model, "--generator", other_vocab], "vocab_size is 7 but"),
+        (["--corpus", good, "--discriminator", tiny_model, "--generator", same_size_vocab],
+         "its vocabulary differs from the one of --discriminator"),
         (["--corpus", good, "--from-scratch", "--size", "huge"], "--size huge: expected one of tiny, small, base"),
         (["--corpus", good, "--discriminator", tiny_model], "--generator is required"),
     ]

@@ -39,6 +39,21 @@ def check_tokenizer(tokenizer, vocab_size: int, source: str) -> None:
                         f"{vocab_size}; expected the tokenizer the model was trained with")
 
 
+def check_same_vocabulary(tokenizer, generator: str, source: str, trust_remote_code: bool) -> None:
+    """A generator trained on another vocabulary of the same size passes `check_pair`; its tokenizer tells."""
+    folder = Path(generator)
+    if folder.is_dir() and not any((folder / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
+        return  # weights only: nothing to compare with
+    theirs = modeling.load_tokenizer(generator, role="--generator", trust_remote_code=trust_remote_code).get_vocab()
+    ours = tokenizer.get_vocab()
+    if theirs != ours:
+        by_id = {index: token for token, index in ours.items()}
+        index, token = min((i, t) for t, i in theirs.items() if by_id.get(i) != t)
+        raise UserError(f"--generator {generator}: its vocabulary differs from the one of {source} (token id {index} "
+                        f"is {token!r} there, {by_id.get(index)!r} here); expected a generator/discriminator pair "
+                        f"trained with one vocabulary")
+
+
 def scratch_configs(opts: PretrainOptions, vocab_size: int, pad_id: int):
     from transformers import ElectraConfig
 
@@ -81,6 +96,7 @@ def build(opts: PretrainOptions, tokenizer) -> Built:
         else:
             gen_config = modeling.load_config(opts.generator, role="--generator", trust_remote_code=trust)
             check_pair(disc_config, gen_config, opts.discriminator, opts.generator)
+            check_same_vocabulary(tokenizer, opts.generator, source, trust)
             discriminator = modeling.load_model(ElectraForPreTraining, opts.discriminator, role="--discriminator",
                                                 trust_remote_code=trust, config=disc_config)
             generator = modeling.load_model(ElectraForMaskedLM, opts.generator, role="--generator",
