@@ -23,12 +23,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from electra_tasks import modeling, qa_postprocess  # noqa: E402
-from electra_tasks.data.squad import read_squad  # noqa: E402
-from electra_tasks.metrics import squad as squad_metrics  # noqa: E402
+from electra_tasks import modeling
+from electra_tasks.tasks.qa import postprocess as qa_postprocess  # noqa: E402
+from electra_tasks.tasks.qa.squad import read_squad  # noqa: E402
+from electra_tasks.tasks.qa import metrics as squad_metrics  # noqa: E402
 from electra_tasks.options import RunOptions  # noqa: E402
 from electra_tasks.tasks.base import TaskData  # noqa: E402
-from electra_tasks.tasks.qa import FAMILY, column_array, column_list, ragged_pairs, to_dataset  # noqa: E402
+from electra_tasks.tasks.qa.family import FAMILY, column_array, column_list, ragged_pairs, to_dataset  # noqa: E402
 
 
 def features_and_logits(args):
@@ -51,7 +52,7 @@ def features_and_logits(args):
         import torch
         from transformers import DataCollatorWithPadding
 
-        from electra_tasks.qa_model import ElectraForQuestionAnsweringWithAnswerability
+        from electra_tasks.tasks.qa.model import ElectraForQuestionAnsweringWithAnswerability
         from electra_tasks.training.inference import predict_outputs
 
         model = modeling.load_model(ElectraForQuestionAnsweringWithAnswerability, args.model)

@@ -7,6 +7,7 @@ becomes one line on stderr and exit status 2.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from electra_tasks.errors import UserError
-from electra_tasks.options import RunOptions, merge_with_config
+from electra_tasks.options import Option, RunOptions, check_family_options, merge_with_config, options_for
 
 app = typer.Typer(
     add_completion=False,
@@ -29,47 +30,46 @@ app = typer.Typer(
 )
 log = logging.getLogger("electra_tasks")
 
-# --- shared option declarations -----------------------------------------------------------
-Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id or local save_pretrained folder.")]
-OutputDir = Annotated[Optional[str], typer.Option(help="Output folder (default runs/TASK).")]
+# --- the fine-tuning commands' flags, generated from the option declarations -----------------
 Config = Annotated[Optional[Path], typer.Option(help="YAML/TOML/JSON file of options (run_config.json loads back); the command line wins.")]
-DataDir = Annotated[Optional[str], typer.Option(help="The task's standard file layout (GLUE: train.tsv/dev.tsv/test.tsv).")]
-TrainFile = Annotated[Optional[str], typer.Option(help="Training file (.tsv .csv .json .jsonl .txt .conll).")]
-ValidationFile = Annotated[Optional[str], typer.Option(help="Validation file.")]
-TestFile = Annotated[Optional[str], typer.Option(help="Test file (labels optional).")]
-TextColumn = Annotated[Optional[str], typer.Option(help="Text column name (or number with --no-header). Default sentence/sentence1.")]
-TextPairColumn = Annotated[Optional[str], typer.Option(help="Second text column for pairs. Default sentence2 when present.")]
-LabelColumn = Annotated[Optional[str], typer.Option(help="Label column name (or number). Default label.")]
-IdColumn = Annotated[Optional[str], typer.Option(help="Column with example ids for prediction files.")]
-NoHeader = Annotated[bool, typer.Option("--no-header", help="The table has no header line; name columns by number.")]
-Regression = Annotated[bool, typer.Option("--regression", help="Labels are real-valued scores.")]
-TagColumn = Annotated[Optional[int], typer.Option(help="Tagging: 0-based column of the tag (default: last).")]
-Strict = Annotated[bool, typer.Option("--strict", help="Tagging: seqeval strict IOB2 scoring instead of conlleval's.")]
-DocumentColumn = Annotated[Optional[str], typer.Option(help="Summarization: document column (default article).")]
-SummaryColumn = Annotated[Optional[str], typer.Option(help="Summarization: reference summary column (default highlights).")]
-MaxTrainSamples = Annotated[Optional[int], typer.Option(help="Use the first N training examples.")]
-MaxEvalSamples = Annotated[Optional[int], typer.Option(help="Use the first N evaluation examples (QA: questions).")]
-MaxSeqLength = Annotated[Optional[int], typer.Option(help="Maximum tokens per input (default 128; QA 384).")]
 BatchSize = Annotated[Optional[int], typer.Option(help="Training batch size per device (default 32).")]
-EvalBatchSize = Annotated[Optional[int], typer.Option(help="Evaluation batch size (default 4x training).")]
 Seed = Annotated[int, typer.Option(help="Random seed; fixes the result.")]
-DocStride = Annotated[Optional[int], typer.Option(help="QA: overlap between context windows (default 128); tagging: overlap of the windows of a long sentence, in tokens.")]
-MaxQueryLength = Annotated[Optional[int], typer.Option(help="QA: question tokens kept (default 64).")]
-NBestSize = Annotated[Optional[int], typer.Option(help="QA: candidate starts/ends per window (default 20).")]
-MaxAnswerLength = Annotated[Optional[int], typer.Option(help="QA: longest answer in tokens (default 30).")]
-SummarySentences = Annotated[Optional[int], typer.Option(help="Summarization: sentences per summary (default 3).")]
 Bf16 = Annotated[Optional[bool], typer.Option("--bf16/--no-bf16", help="bf16 autocast (default: on where the GPU supports it).")]
 TrustRemoteCode = Annotated[bool, typer.Option("--trust-remote-code", help="Allow model code from the hub (off by default).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the outputs of an earlier run in the output folder.")]
 
 
-def _seeds(value: Optional[str]) -> Optional[list[int]]:
-    if value is None or value == "":
-        return None
-    try:
-        return [int(s) for s in str(value).split(",") if s.strip()]
-    except ValueError:
-        raise UserError(f"--seeds {value}: expected comma-separated integers, e.g. 1,2,3") from None
+METAVARS = {str: "TEXT", int: "INTEGER", float: "FLOAT", bool: "BOOLEAN"}
+
+
+def option_parameter(option: Option) -> inspect.Parameter:
+    """One declared option as a typer parameter: flags, help and the default --help shows."""
+    switch = option.type is bool and "/" not in option.cli_flags[0]
+    shown = option.default_text or (None if option.default in (None, False, "-") or switch else option.default)
+    help_text = option.help + (f"  [default: {shown}]" if shown is not None else "")
+    # the value typed is all `build_options` takes, so this default is only what --help shows
+    default = typer.Option(bool(option.default) if switch else option.default, *option.cli_flags,
+                           help=help_text, show_default=False, metavar=None if switch else METAVARS[option.type])
+    annotation = bool if switch else Optional[option.type]
+    return inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def fine_tuning_command(name: str, summary: str, body: Callable[[RunOptions, dict[str, Any]], None]):
+    """Register `electra-tasks NAME TASK [options]` with every option declared for NAME."""
+    declared = options_for(name)
+
+    def command(ctx: typer.Context, task: str, **values: Any) -> None:
+        run_command(lambda: body(build_options(ctx, task, values, declared), values))
+
+    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+              inspect.Parameter("task", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                default=typer.Argument(..., metavar="TASK", help="Task name (see `electra-tasks tasks`)."),
+                                annotation=str)]
+    params += [option_parameter(option) for option in declared]
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = summary
+    app.command(name)(command)
 
 
 def typed_options(ctx: typer.Context, values: dict[str, Any]) -> set[str]:
@@ -78,14 +78,19 @@ def typed_options(ctx: typer.Context, values: dict[str, Any]) -> set[str]:
             if getattr(ctx.get_parameter_source(key), "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")}
 
 
-def build_options(ctx: typer.Context, values: dict[str, Any]) -> RunOptions:
-    """CLI values merged over --config (only options the user actually typed win)."""
-    config_path = values.pop("config", None)
-    merged = merge_with_config(values, typed_options(ctx, values), config_path, RunOptions.field_names())
-    if isinstance(merged.get("seeds"), str) or merged.get("seeds") is None:
-        merged["seeds"] = _seeds(merged.get("seeds"))
-    known = RunOptions.field_names()
-    return RunOptions(**{k: v for k, v in merged.items() if k in known})
+def build_options(ctx: typer.Context, task: str, values: dict[str, Any], declared: list[Option]) -> RunOptions:
+    """CLI values merged over --config: only the options the user typed win; an option left
+    untouched takes the file's value, else its declaration's."""
+    typed = typed_options(ctx, values)
+    given = {name: values[name] for name in typed}
+    known = RunOptions.field_names() - {"task"}
+    merged = merge_with_config(given, typed, values.get("config"), known | {"task"})
+    merged.pop("task", None)
+    opts = RunOptions(task, **{k: v for k, v in merged.items() if k in known})
+    from electra_tasks.registry import get_task
+
+    check_family_options(opts, typed, get_task(task).family, task)
+    return opts
 
 
 def run_command(fn: Callable[[], Any]) -> Any:
@@ -155,181 +160,60 @@ def tasks_command() -> None:
     run_command(body)
 
 
-@app.command("train")
-def train_command(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task name (see `electra-tasks tasks`).")],
-    model: Model = None,
-    output_dir: OutputDir = None,
-    config: Config = None,
-    data_dir: DataDir = None,
-    train_file: TrainFile = None,
-    validation_file: ValidationFile = None,
-    test_file: TestFile = None,
-    text_column: TextColumn = None,
-    text_pair_column: TextPairColumn = None,
-    label_column: LabelColumn = None,
-    id_column: IdColumn = None,
-    no_header: NoHeader = False,
-    regression: Regression = False,
-    tag_column: TagColumn = None,
-    strict: Strict = False,
-    document_column: DocumentColumn = None,
-    summary_column: SummaryColumn = None,
-    max_train_samples: MaxTrainSamples = None,
-    max_eval_samples: MaxEvalSamples = None,
-    epochs: Annotated[Optional[float], typer.Option(help="Training epochs (default 3; RTE/STS-B 10; SQuAD 2).")] = None,
-    learning_rate: Annotated[Optional[float], typer.Option(help="Peak learning rate (default by size: small 3e-4, base 1e-4, large 5e-5).")] = None,
-    batch_size: BatchSize = None,
-    eval_batch_size: EvalBatchSize = None,
-    max_seq_length: MaxSeqLength = None,
-    seed: Seed = 42,
-    seeds: Annotated[Optional[str], typer.Option(help="Several seeds, e.g. 1,2,3: one run each, metrics as median/mean/std.")] = None,
-    layerwise_lr_decay: Annotated[Optional[float], typer.Option(help="Layer-wise LR decay (default 0.8; 0.9 large; 1.0 turns it off).")] = None,
-    weight_decay: Annotated[Optional[float], typer.Option(help="AdamW weight decay (default 0.01; none on LayerNorm and biases).")] = None,
-    warmup_ratio: Annotated[Optional[float], typer.Option(help="Share of steps for linear warm-up (default 0.1).")] = None,
-    max_steps: Annotated[Optional[int], typer.Option(help="Stop after N optimizer steps (overrides epochs).")] = None,
-    max_grad_norm: Annotated[Optional[float], typer.Option(help="Gradient clipping (default 1.0).")] = None,
-    save_steps: Annotated[Optional[int], typer.Option(help="Checkpoint every N steps (for --resume).")] = None,
-    logging_steps: Annotated[Optional[int], typer.Option(help="Log every N steps (default 50).")] = None,
-    pair_swap: Annotated[bool, typer.Option("--pair-swap", help="Add each training pair swapped (MRPC, STS-B).")] = False,
-    doc_stride: DocStride = None,
-    max_query_length: MaxQueryLength = None,
-    n_best_size: NBestSize = None,
-    max_answer_length: MaxAnswerLength = None,
-    summary_sentences: SummarySentences = None,
-    bf16: Bf16 = None,
-    torch_compile: Annotated[Optional[bool], typer.Option("--torch-compile/--no-torch-compile", help="torch.compile the model (off by default).")] = None,
-    report_to: Annotated[Optional[str], typer.Option(help="Trainer integrations, e.g. tensorboard,wandb (default none).")] = None,
-    push_to_hub: Annotated[bool, typer.Option("--push-to-hub", help="Push the model to the hub when done (online).")] = False,
-    hub_model_id: Annotated[Optional[str], typer.Option(help="Hub repository for --push-to-hub.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in the output folder.")] = False,
-    overwrite: Overwrite = False,
-    trust_remote_code: TrustRemoteCode = False,
-) -> None:
-    """Fine-tune an ELECTRA model on a task; write model, metrics.json, predictions, run_config.json.
+def train_body(opts: RunOptions, values: dict[str, Any]) -> None:
+    from electra_tasks.training.runner import train
+
+    metrics = train(opts)
+    print_summary(f"{opts.task}: training finished", metrics, opts.output_dir)
+
+
+def eval_body(opts: RunOptions, values: dict[str, Any]) -> None:
+    from electra_tasks.training.runner import evaluate
+
+    metrics = evaluate(opts)
+    print_summary(f"{opts.task}: evaluation on {opts.split}", metrics, opts.output_dir)
+
+
+def predict_body(opts: RunOptions, values: dict[str, Any]) -> None:
+    from electra_tasks.outputs import atomic_write_jsonl
+    from electra_tasks.training.runner import predict
+
+    source, target = values.get("input") or "-", values.get("output") or "-"
+    if target != "-" and Path(target).exists() and not opts.overwrite:
+        raise UserError(f"--output {target}: exists; pass --overwrite to replace it")
+    if source == "-":
+        lines, name = sys.stdin.read().splitlines(), "<stdin>"
+    else:
+        from electra_tasks.data.tables import read_text
+
+        lines, name = read_text(source).splitlines(), source
+    records = predict(opts, lines, name)
+    if target == "-":
+        for record in records:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        atomic_write_jsonl(target, records)
+        log.info("%d predictions written to %s", len(records), target)
+
+
+fine_tuning_command("train", """Fine-tune an ELECTRA model on a task; write model, metrics.json, predictions, run_config.json.
 
     Example: electra-tasks train glue-sst2 --model google/electra-small-discriminator
 
     Example (offline): electra-tasks train glue-rte --model ./my-electra --data-dir glue/RTE --output-dir runs/rte
-    """
-    values = dict(locals())
-    values.pop("ctx")
-
-    def body():
-        from electra_tasks.training.runner import train
-
-        opts = build_options(ctx, values)
-        metrics = train(opts)
-        print_summary(f"{opts.task}: training finished", metrics, opts.output_dir)
-
-    run_command(body)
-
-
-@app.command("eval")
-def eval_command(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task name (see `electra-tasks tasks`).")],
-    model: Model = None,
-    split: Annotated[str, typer.Option(help="validation or test (MNLI: validation covers matched and mismatched).")] = "validation",
-    output_dir: Annotated[Optional[str], typer.Option(help="Where to write metrics and predictions (default MODEL/eval_SPLIT).")] = None,
-    config: Config = None,
-    data_dir: DataDir = None,
-    train_file: TrainFile = None,
-    validation_file: ValidationFile = None,
-    test_file: TestFile = None,
-    text_column: TextColumn = None,
-    text_pair_column: TextPairColumn = None,
-    label_column: LabelColumn = None,
-    id_column: IdColumn = None,
-    no_header: NoHeader = False,
-    regression: Regression = False,
-    tag_column: TagColumn = None,
-    strict: Strict = False,
-    document_column: DocumentColumn = None,
-    summary_column: SummaryColumn = None,
-    max_eval_samples: MaxEvalSamples = None,
-    max_seq_length: MaxSeqLength = None,
-    eval_batch_size: EvalBatchSize = None,
-    doc_stride: DocStride = None,
-    max_query_length: MaxQueryLength = None,
-    n_best_size: NBestSize = None,
-    max_answer_length: MaxAnswerLength = None,
-    summary_sentences: SummarySentences = None,
-    bf16: Bf16 = None,
-    overwrite: Overwrite = False,
-    trust_remote_code: TrustRemoteCode = False,
-) -> None:
-    """Score a fine-tuned model with its task's official metric; write metrics.json and predictions.
+    """, train_body)
+fine_tuning_command("eval", """Score a fine-tuned model with its task's official metric; write metrics.json and predictions.
 
     Example: electra-tasks eval glue-sst2 --model runs/glue-sst2 --data-dir glue/SST-2 --split validation
-    """
-    values = dict(locals())
-    values.pop("ctx")
-
-    def body():
-        from electra_tasks.training.runner import evaluate
-
-        opts = build_options(ctx, values)
-        metrics = evaluate(opts)
-        print_summary(f"{opts.task}: evaluation on {opts.split}", metrics, opts.output_dir)
-
-    run_command(body)
-
-
-@app.command("predict")
-def predict_command(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Argument(help="Task name (see `electra-tasks tasks`).")],
-    model: Model = None,
-    input: Annotated[str, typer.Option("--input", "-i", help="Input file, or - for standard input.")] = "-",
-    output: Annotated[str, typer.Option("--output", "-o", help="Output JSON lines file, or - for standard output.")] = "-",
-    config: Config = None,
-    max_seq_length: MaxSeqLength = None,
-    eval_batch_size: EvalBatchSize = None,
-    doc_stride: DocStride = None,
-    max_query_length: MaxQueryLength = None,
-    n_best_size: NBestSize = None,
-    max_answer_length: MaxAnswerLength = None,
-    summary_sentences: SummarySentences = None,
-    bf16: Bf16 = None,
-    overwrite: Overwrite = False,
-    trust_remote_code: TrustRemoteCode = False,
-) -> None:
-    """Run a fine-tuned model on raw inputs, one per line; write one JSON line per input.
+    """, eval_body)
+fine_tuning_command("predict", """Run a fine-tuned model on raw inputs, one per line; write one JSON line per input.
 
     Inputs: classification 'sentence' or 'sentence<TAB>pair' or {"text":..., "text_pair":...};
     tagging a whitespace-tokenized sentence; QA {"question":..., "context":...}; summarization
-    {"article": ...} or {"sentences": [...]}.
+    {"article": ...} or {"sentences": [...]}; multiple choice {"context":..., "choices": [...]}.
 
     Example: echo "a charming and often affecting journey" | electra-tasks predict glue-sst2 --model runs/glue-sst2
-    """
-    values = dict(locals())
-    values.pop("ctx")
-    source, target = values.pop("input"), values.pop("output")
-
-    def body():
-        from electra_tasks.outputs import atomic_write_jsonl
-        from electra_tasks.training.runner import predict
-
-        opts = build_options(ctx, values)
-        if target != "-" and Path(target).exists() and not opts.overwrite:
-            raise UserError(f"--output {target}: exists; pass --overwrite to replace it")
-        if source == "-":
-            lines, name = sys.stdin.read().splitlines(), "<stdin>"
-        else:
-            from electra_tasks.data.tables import read_text
-
-            lines, name = read_text(source).splitlines(), source
-        records = predict(opts, lines, name)
-        if target == "-":
-            for record in records:
-                typer.echo(json.dumps(record, ensure_ascii=False))
-        else:
-            atomic_write_jsonl(target, records)
-            log.info("%d predictions written to %s", len(records), target)
-
-    run_command(body)
+    """, predict_body)
 
 
 @app.command("pretrain-continue")

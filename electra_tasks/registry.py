@@ -54,5 +54,7 @@ def get_task(name: str) -> TaskDefinition:
 
 
 def _load_definitions() -> None:
-    # importing the package registers every task definition (tasks/__init__.py)
-    import electra_tasks.tasks  # noqa: F401
+    # importing each family registers its task definitions
+    from electra_tasks.tasks import load_families
+
+    load_families()

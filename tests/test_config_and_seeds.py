@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from electra_tasks.training.runner import aggregate_seeds
+from electra_tasks.runfolder import aggregate_seeds
 from tests.conftest import invoke
 from tests.toy_data import write_sentiment_tsv
 

@@ -7,13 +7,13 @@ import random
 
 import pytest
 
-from electra_tasks.data.sentences import SentenceError, as_sentences, split_sentences, strip_source_tag
+from electra_tasks.tasks.extraction.sentences import SentenceError, as_sentences, split_sentences, strip_source_tag
 from electra_tasks.errors import UserError
-from electra_tasks.metrics import rouge as R
+from electra_tasks.tasks.extraction import rouge as R
 from electra_tasks.options import RunOptions
 from electra_tasks.registry import get_task
 from electra_tasks.tasks.base import TaskData
-from electra_tasks.tasks.extraction import FAMILY, pack_sentences, select_sentences
+from electra_tasks.tasks.extraction.family import FAMILY, pack_sentences, select_sentences
 
 
 # --- sentence splitting -----------------------------------------------------------------------

@@ -111,10 +111,10 @@ def test_cnn_articles_train_and_evaluate_with_row_ranges(tmp_path, bert_vocab_mo
 @pytest.mark.slow
 def test_lead3_on_the_last_cnn_articles_is_near_the_published_cnn_value():
     """Published CNN-only Lead-3 is about 29.1 / 11.1 / 25.9; a regex splitter gives 27.4 / 10.0 / 24.2."""
-    from electra_tasks.metrics import rouge
+    from electra_tasks.tasks.extraction import rouge
     from electra_tasks.options import RunOptions
     from electra_tasks.registry import get_task
-    from electra_tasks.tasks.extraction import FAMILY
+    from electra_tasks.tasks.extraction.family import FAMILY
 
     csv_path = shared_data(*CNN_CSV)
     data = FAMILY.load(get_task("cnn-dailymail"), RunOptions(task="cnn-dailymail", validation_file=f"{csv_path}[800:]"),
@@ -129,7 +129,7 @@ def test_lead3_on_the_last_cnn_articles_is_near_the_published_cnn_value():
 def test_presumm_json_documents_load_as_given(tmp_path):
     from electra_tasks.options import RunOptions
     from electra_tasks.registry import get_task
-    from electra_tasks.tasks.extraction import FAMILY
+    from electra_tasks.tasks.extraction.family import FAMILY
 
     path = shared_data("summarization", "cnn_dailymail_bertsum_json", "cnndm_sample.train.0.json")
     data = FAMILY.load(get_task("extractive-summarization"),

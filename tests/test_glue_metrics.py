@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from electra_tasks.metrics import glue
+from electra_tasks.tasks.classification import metrics as glue
 
 
 def test_accuracy():

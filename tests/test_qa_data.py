@@ -8,8 +8,8 @@ import re
 import pytest
 
 from tests.conftest import invoke
-from electra_tasks.data.squad import locate_answer, read_squad
-from electra_tasks.data.squad_split import split_by_article
+from electra_tasks.tasks.qa.squad import locate_answer, read_squad
+from scripts.squad_split import split_by_article
 from electra_tasks.errors import UserError
 
 CONTEXT = "John lives in Paris. Mary visited London in 1990."
@@ -124,7 +124,7 @@ def test_split_by_article_keeps_articles_whole(tmp_path):
 
 def test_default_window_overlap_fits_short_windows():
     from electra_tasks.options import RunOptions
-    from electra_tasks.tasks.qa import check_window_options, qa_setting
+    from electra_tasks.tasks.qa.family import check_window_options, qa_setting
 
     assert qa_setting(RunOptions(task="squad", max_seq_length=384), "doc_stride") == 128  # ELECTRA's default
     short = RunOptions(task="squad", max_seq_length=192)

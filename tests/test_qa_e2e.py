@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from electra_tasks.data.squad_split import split_by_article
+from scripts.squad_split import split_by_article
 from electra_tasks.options import RunOptions
 from electra_tasks.training import runner
 from tests.conftest import shared_data
@@ -108,7 +108,7 @@ def test_predict_reads_question_context_lines(v2_run):
 def test_predict_bad_lines_are_one_clear_error(line, message):
     from electra_tasks.errors import UserError
     from electra_tasks.tasks.base import TaskData
-    from electra_tasks.tasks.qa import FAMILY
+    from electra_tasks.tasks.qa.family import FAMILY
 
     opts = RunOptions(task="squad-v2", max_seq_length=384)
     with pytest.raises(UserError) as info:

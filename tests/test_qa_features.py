@@ -7,7 +7,7 @@ import pytest
 
 from electra_tasks.options import RunOptions
 from electra_tasks.tasks.base import TaskData
-from electra_tasks.tasks.qa import FAMILY, check_window_options, to_dataset, truncate_questions
+from electra_tasks.tasks.qa.family import FAMILY, check_window_options, to_dataset, truncate_questions
 from electra_tasks.errors import UserError
 
 WORDS = "john lives in paris mary visited london acme corp works the a is was very red blue green".split()

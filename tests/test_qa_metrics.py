@@ -9,7 +9,7 @@ import string
 
 import pytest
 
-from electra_tasks.metrics import squad
+from electra_tasks.tasks.qa import metrics as squad
 
 
 # --- the official scripts, transcribed as they are written (evaluate-v1.1.py / evaluate-v2.0.py) ---

@@ -85,7 +85,7 @@ def check_loads_as_stock_qa_head(out):
     """What pipeline("question-answering") loads: AutoModelForQuestionAnswering, span weights equal."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    from electra_tasks.qa_model import ElectraForQuestionAnsweringWithAnswerability
+    from electra_tasks.tasks.qa.model import ElectraForQuestionAnsweringWithAnswerability
 
     stock = AutoModelForQuestionAnswering.from_pretrained(out).eval()
     ours = ElectraForQuestionAnsweringWithAnswerability.from_pretrained(out).eval()
@@ -108,7 +108,7 @@ def check_loads_as_stock_qa_head(out):
 def test_answerability_loss_is_half_weighted_and_trained(tiny_model):
     from transformers import AutoConfig
 
-    from electra_tasks.qa_model import ElectraForQuestionAnsweringWithAnswerability as Model
+    from electra_tasks.tasks.qa.model import ElectraForQuestionAnsweringWithAnswerability as Model
 
     config = AutoConfig.from_pretrained(tiny_model)
     config.qa_answerability_head = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from electra_tasks.qa_postprocess import Ragged, answer_texts, best_spans, no_answer_probability
+from electra_tasks.tasks.qa.postprocess import Ragged, answer_texts, best_spans, no_answer_probability
 
 CONTEXT = "alpha beta gamma delta epsilon"
 #          0     6    11    17    23

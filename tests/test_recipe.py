@@ -86,3 +86,47 @@ def test_optimizer_uses_electra_epsilon():
                                                       "layerwise_lr_decay": 0.8})
     assert isinstance(optimizer, torch.optim.AdamW)
     assert optimizer.defaults["eps"] == 1e-6
+
+
+def test_learning_rate_rises_through_warmup_and_decays_to_zero(tmp_path, tiny_model, one_torch_thread):
+    """The schedule is ours (recipe.make_scheduler), so it is the same on every transformers version."""
+    import json
+    import os
+
+    from tests.conftest import invoke
+    from tests.toy_data import write_sentiment_tsv
+
+    write_sentiment_tsv(tmp_path / "train.tsv", 64, seed=1)
+    write_sentiment_tsv(tmp_path / "dev.tsv", 8, seed=2)
+    old = os.umask(0o022)
+    try:
+        result = invoke("train", "classification", "--model", tiny_model, "--train-file", tmp_path / "train.tsv",
+                        "--validation-file", tmp_path / "dev.tsv", "--output-dir", tmp_path / "out", "--max-steps",
+                        "20", "--warmup-ratio", "0.25", "--learning-rate", "1e-3", "--layerwise-lr-decay", "1.0",
+                        "--logging-steps", "1", "--batch-size", "4")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.stderr
+    history = json.loads((tmp_path / "out" / "log_history.json").read_text())
+    rates = [entry["learning_rate"] for entry in history if "learning_rate" in entry]
+    assert len(rates) == 20
+    peak = rates.index(max(rates))
+    assert max(rates) == pytest.approx(1e-3)
+    assert all(a < b for a, b in zip(rates[:peak], rates[1:peak + 1])), rates  # warm-up: strictly rising
+    assert all(a > b for a, b in zip(rates[peak:], rates[peak + 1:])), rates  # then strictly falling
+    assert 4 <= peak <= 5 and rates[-1] <= 1e-3 / 15 + 1e-12  # 5 warm-up steps of 20; linear to zero
+    for name in ("metrics.json", "run_config.json", "predictions_validation.tsv", "config.json"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o644, name  # the umask, not mkstemp's 0600
+
+
+def test_scheduler_steps_by_hand():
+    model = small_model()
+    optimizer = recipe.adamw(recipe.weight_decay_groups(model, 0.0), 1.0)
+    scheduler = recipe.make_scheduler(optimizer, 0.1, 100)
+    seen = []
+    for _ in range(100):
+        seen.append(scheduler.get_last_lr()[0])
+        optimizer.step()
+        scheduler.step()
+    assert seen[0] == 0.0 and seen[5] == pytest.approx(0.5) and seen[10] == pytest.approx(1.0)
+    assert seen[55] == pytest.approx(0.5) and scheduler.get_last_lr()[0] == 0.0

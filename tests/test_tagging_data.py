@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from tests.conftest import shared_data
 
-from electra_tasks.data.conll import read_conll
+from electra_tasks.tasks.tagging.conll import read_conll
 from electra_tasks.errors import UserError
-from electra_tasks.metrics.tagging import BIOES, IOB1, IOB2, PLAIN, detect_scheme, iob1_to_iob2
+from electra_tasks.tasks.tagging.metrics import BIOES, IOB1, IOB2, PLAIN, detect_scheme, iob1_to_iob2
 
 CONLL = """-DOCSTART- -X- -X- O
 

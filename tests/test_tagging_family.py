@@ -190,8 +190,8 @@ def test_conll2003_excerpt_end_to_end(tmp_path, bert_vocab_model):
     run_config = json.loads((out / "run_config.json").read_text())
     assert run_config["data"]["schemes"] == {"train": "IOB1", "validation": "IOB1", "test": "IOB1"}
     assert run_config["labels"] == ["O", "B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
-    from electra_tasks.data.conll import read_conll
-    from electra_tasks.metrics.tagging import iob1_to_iob2
+    from electra_tasks.tasks.tagging.conll import read_conll
+    from electra_tasks.tasks.tagging.metrics import iob1_to_iob2
 
     for split, name, suffix in (("validation", "eng.testa", ""), ("test", "eng.testb", "_test")):
         source = read_conll(folder / name).sentences[:60]
@@ -228,7 +228,7 @@ def test_eval_with_only_a_training_file_never_falls_back_to_the_hub(trained, tmp
 
 
 def test_predictions_file_keeps_three_fields_per_line():
-    from electra_tasks.tasks.tagging import conll_text
+    from electra_tasks.tasks.tagging.family import conll_text
 
     text = conll_text([["New York", "is"], ["hi"]], [["B-LOC", "O"], ["O"]], [["B-LOC", "B-PER"], ["O"]])
     assert text == "New_York B-LOC B-LOC\nis O B-PER\n\nhi O O\n\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from electra_tasks.metrics.tagging import BIOES, PLAIN, entities, score
+from electra_tasks.tasks.tagging.metrics import BIOES, PLAIN, entities, score
 
 # John Smith visited Paris . / Acme Corp said
 GOLD = [["B-PER", "I-PER", "O", "B-LOC", "O"], ["B-ORG", "I-ORG", "O"]]

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from electra_tasks.training.word_windows import (IGNORE, best_windows, plan_windows, special_tokens,
+from electra_tasks.tasks.tagging.windows import (IGNORE, best_windows, plan_windows, special_tokens,
                                                  window_features, word_pieces)
 
 

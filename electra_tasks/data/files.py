@@ -1,17 +1,20 @@
 """Which file holds which split: explicit --train-file/... options, or a --data-dir layout.
 
 Every family reads its splits the same way; only the file names of its standard layout differ.
-An empty answer means "no local data given": the family then reads its hub dataset.
+An empty answer means "no local data given": the task then reads its hub dataset. A file name
+may end in a row range, `articles.csv[800:]`, to take data rows 800.. of one file.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
 from electra_tasks.errors import UserError
 
 SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
+ROW_RANGE = re.compile(r"^(?P<path>.+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
 
 # a layout maps a split to its file name, or to candidate names tried in order
 Layout = dict[str, "str | tuple[str, ...]"]
@@ -36,9 +39,23 @@ def split_files(opts, layouts: Sequence[Layout]) -> dict[str, str]:
                     break
         if found:
             return found
-    expected = " or ".join(", ".join(n if isinstance(n, str) else "/".join(n) for n in layout.values())
-                           for layout in layouts)
-    raise UserError(f"--data-dir {folder}: none of {expected} found")
+    raise UserError(f"--data-dir {folder}: none of {describe_layouts(layouts)} found")
+
+
+def describe_layouts(layouts: Sequence[Layout]) -> str:
+    """`train.txt/valid.txt/test.txt (or eng.train/eng.testa/eng.testb)`, for messages."""
+    shown = ["/".join(names if isinstance(names, str) else names[0] for names in layout.values())
+             for layout in layouts]
+    return shown[0] + (f" (or {' or '.join(shown[1:])})" if len(shown) > 1 else "")
+
+
+def file_and_range(spec: str) -> tuple[Path, slice | None]:
+    """`file.csv[800:]` -> (file.csv, slice(800, None)); a file that exists is taken as named."""
+    match = ROW_RANGE.match(spec)
+    if Path(spec).exists() or not match:
+        return Path(spec), None
+    start, stop = (int(v) if v else None for v in (match["start"], match["stop"]))
+    return Path(match["path"]), slice(start, stop)
 
 
 def load_hub_dataset(task, instead: str):

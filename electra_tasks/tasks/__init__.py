@@ -1,12 +1,20 @@
-"""Task families and their named task definitions.
+"""Task families, one package each: `tasks/<family>/`.
 
-Every module in this package except `base` is imported here; importing one registers its family
-(`register_family`) and its task definitions (`registry.register`). A new family is a new module.
+A family package holds everything that is only its own: `options.py` (its option declarations,
+light to import so the CLI can build its flags), `family.py` (the `TaskFamily` and its task
+definitions, registered on import) and whatever its readers, model head, decoding and report
+plots need. Nothing outside the package names it: a new family is a new folder.
 """
 
 import importlib
 import pkgutil
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    if _module != "base":
-        importlib.import_module(f"{__name__}.{_module}")
+
+def family_packages() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.ispkg)
+
+
+def load_families() -> None:
+    """Import every family (registering it and its task definitions)."""
+    for name in family_packages():
+        importlib.import_module(f"{__name__}.{name}.family")

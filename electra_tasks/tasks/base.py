@@ -3,6 +3,8 @@
 The runner (`training/runner.py`) is the same for every task: load data, encode, train with the
 HF Trainer, predict, decode, score, write. A family says how each step looks for its kind of
 task. Families are stateless; everything a run knows travels in `TaskData` and `RunOptions`.
+Reading goes through `data.splits.load_splits`: the family reads one file or one hub split into
+raw rows, then `examples` validates them and turns them into `datasets` objects.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from electra_tasks.data.files import Layout
 from electra_tasks.options import RunOptions
 from electra_tasks.registry import TaskDefinition
 
@@ -45,14 +48,37 @@ class TaskFamily:
     output_names: tuple[str, ...] = ("logits",)  # model outputs that `score` decodes
     sequence_outputs: tuple[str, ...] = ()  # those of them with one row per token
 
+    layouts: tuple[Layout, ...] = ()  # --data-dir layouts tried in order (a task's spec["files"] wins)
+
     # --- data -----------------------------------------------------------------------------
     def load(self, task: TaskDefinition, opts: RunOptions, *, for_training: bool,
              labels: list[str] | None = None) -> TaskData:
-        """Read the splits (hub, --data-dir or explicit files), validating every row.
+        """Read the splits (explicit files, --data-dir or hub), validating every row.
 
         `labels`: the label list of an already fine-tuned model (eval); gold labels outside it
         are an error. In training the list comes from the task definition or the training data.
         """
+        from electra_tasks.data.splits import load_splits
+
+        raw, sources = load_splits(self, task, opts, for_training=for_training)
+        data = self.examples(task, raw, opts, for_training=for_training, labels=labels)
+        data.info = {"sources": sources, **data.info}
+        return data
+
+    def data_layouts(self, task: TaskDefinition) -> tuple[Layout, ...]:
+        return (task.spec["files"],) if task.spec.get("files") else self.layouts
+
+    def read_file(self, path: Path, split: str, task: TaskDefinition, opts: RunOptions):
+        """One local file -> its raw rows (a list, or a `datasets.Dataset`), validated as read."""
+        raise NotImplementedError
+
+    def read_hub_split(self, task: TaskDefinition, split: str, dataset, opts: RunOptions):
+        """One split of the task's hub dataset -> raw rows as `read_file` gives them."""
+        raise NotImplementedError
+
+    def examples(self, task: TaskDefinition, raw: dict[str, Any], opts: RunOptions, *, for_training: bool,
+                 labels: list[str] | None) -> TaskData:
+        """Raw rows per split -> `TaskData` (label list, checks, `datasets` objects, counts)."""
         raise NotImplementedError
 
     def labels_from_model(self, config) -> list[str] | None:
@@ -102,6 +128,13 @@ class TaskFamily:
     def predict_records(self, raw, scored: Scored, data: TaskData) -> list[dict]:
         """One JSON-serialisable record per raw input for `predict`."""
         raise NotImplementedError
+
+    # --- report ---------------------------------------------------------------------------
+    report_plot_names: tuple[str, ...] = ()  # the files `report_plots` may draw
+
+    def report_plots(self, run, title: str) -> list[tuple[str, Any]]:
+        """The family's own plots for `electra-tasks report`: (file name, draw(path) -> caption)."""
+        return []
 
 
 FAMILIES: dict[str, TaskFamily] = {}

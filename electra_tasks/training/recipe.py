@@ -9,6 +9,7 @@ an explicit option overrides both.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -16,15 +17,15 @@ import torch
 
 from electra_tasks.errors import UserError
 
-RECIPE_DEFAULTS: dict[str, Any] = {
-    "epochs": 3.0,
-    "batch_size": 32,
-    "max_seq_length": 128,
-    "weight_decay": 0.01,
-    "warmup_ratio": 0.1,
-    "max_grad_norm": 1.0,
-    "logging_steps": 50,
-}
+
+
+def recipe_defaults() -> dict[str, Any]:
+    """The declared defaults of the recipe options (`options.py`)."""
+    from electra_tasks.options import all_options
+
+    return {option.name: option.default for option in all_options().values()
+            if option.recipe and option.default is not None}
+
 
 # hidden size -> (learning rate, layer-wise decay): ELECTRA-Small is 256 wide, Base 768, Large 1024.
 SIZE_RECIPES = ((256, 3e-4, 0.8), (768, 1e-4, 0.8), (10**9, 5e-5, 0.9))
@@ -40,8 +41,8 @@ def size_defaults(config) -> dict[str, float]:
 
 def resolve(opts, task_defaults: dict[str, Any], config) -> dict[str, Any]:
     """Recipe settings: explicit option > task definition > model size > ELECTRA default."""
-    settings = {**RECIPE_DEFAULTS, **size_defaults(config), **task_defaults}
-    for key in list(settings) + ["max_steps", "eval_batch_size", "save_steps"]:
+    settings = {**recipe_defaults(), **size_defaults(config), **task_defaults}
+    for key in list(settings) + ["max_steps", "eval_batch_size", "save_steps", "bf16", "torch_compile"]:
         value = getattr(opts, key, None)
         if value is not None:
             settings[key] = value
@@ -142,3 +143,18 @@ def adamw(groups: list[dict[str, Any]], learning_rate: float, fused: bool | None
         fused = all(p.dtype in (torch.float32, torch.bfloat16, torch.float16) and p.device.type in ("cpu", "cuda")
                     for group in groups for p in group["params"])
     return torch.optim.AdamW(groups, lr=learning_rate, betas=(0.9, 0.999), eps=1e-6, fused=bool(fused))
+
+
+def warmup_steps(warmup_ratio: float, total_steps: int) -> int:
+    return int(math.ceil(float(warmup_ratio) * int(total_steps)))
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, warmup_ratio: float, total_steps: int):
+    """ELECTRA's schedule: linear warm-up over `warmup_ratio` of the steps, then linear decay to 0.
+
+    Built here from the step count the Trainer passes in (transformers 4.x reads a ratio from
+    `warmup_ratio`, 5.x from a float `warmup_steps`; owning the schedule makes both the same).
+    """
+    from transformers import get_linear_schedule_with_warmup
+
+    return get_linear_schedule_with_warmup(optimizer, warmup_steps(warmup_ratio, total_steps), int(total_steps))

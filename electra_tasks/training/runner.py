@@ -7,8 +7,8 @@ optimizer and schedule; the HF Trainer the loop, checkpoints, logging and distri
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +17,10 @@ from typing import Any
 import torch
 
 from electra_tasks import modeling
+from electra_tasks import runfolder
 from electra_tasks.errors import UserError
-from electra_tasks.options import RunOptions
-from electra_tasks.outputs import (atomic_write_json, check_output_dir, is_main_process,
-                                   save_pretrained_atomic)
+from electra_tasks.options import RunOptions, encoding_options
+from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
 from electra_tasks.registry import TaskDefinition, get_task
 from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
@@ -29,11 +29,6 @@ from electra_tasks.training.inference import predict_outputs
 from electra_tasks.training.trainer import build_trainer
 
 log = logging.getLogger("electra_tasks")
-
-RUN_CONFIG = "run_config.json"
-METRICS = "metrics.json"
-LOG_HISTORY = "log_history.json"  # the Trainer's logged steps (loss, learning rate), for `report`
-
 
 def family_of(task: TaskDefinition) -> TaskFamily:
     return FAMILIES[task.family]
@@ -55,17 +50,18 @@ def encode_split(family: TaskFamily, task: TaskDefinition, split: str, raw, toke
 
 
 def family_code_version(family: TaskFamily) -> str:
-    """A hash of the family's module: changing `encode` invalidates cached features."""
-    import hashlib
+    """A hash of the family's package: changing how it encodes invalidates cached features."""
     import inspect
 
-    return hashlib.sha256(Path(inspect.getfile(type(family))).read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256()
+    for path in sorted(Path(inspect.getfile(type(family))).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _encoding_options(opts: RunOptions) -> dict[str, Any]:
-    keys = ("max_seq_length", "doc_stride", "max_query_length", "pair_swap", "tag_column", "regression",
-            "summary_sentences", "extra")
-    return {k: getattr(opts, k) for k in keys}
+    """The values of every option declared as changing the features (the cache key's part)."""
+    return {name: getattr(opts, name) for name in encoding_options()}
 
 
 def evaluate_split(family: TaskFamily, task: TaskDefinition, split: str, raw, model, tokenizer,
@@ -166,8 +162,8 @@ def train(opts: RunOptions) -> dict[str, Any]:
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
         metrics["train_loss"] = float(result.training_loss)
         write_run_config(out, "train", opts, settings, task, data)
-        atomic_write_json(out / LOG_HISTORY, trainer.state.log_history)
-        atomic_write_json(out / METRICS, metrics)
+        runfolder.write_log_history(out, trainer.state.log_history)
+        runfolder.write_metrics(out, metrics)
         if opts.push_to_hub:
             push_to_hub(model, tokenizer, opts.hub_model_id or out.name)
     return metrics
@@ -188,9 +184,9 @@ def _resume_point(out: Path) -> str | bool:
     """The newest complete checkpoint in OUT/checkpoints, or False to start fresh."""
     from electra_tasks.training.trainer import latest_checkpoint
 
-    found = latest_checkpoint(out / "checkpoints")
+    found = latest_checkpoint(out / runfolder.CHECKPOINTS)
     if found is None:
-        log.info("--resume: no checkpoint in %s, starting from the beginning", out / "checkpoints")
+        log.info("--resume: no checkpoint in %s, starting from the beginning", out / runfolder.CHECKPOINTS)
         return False
     log.info("--resume: continuing from %s", found)
     return str(found)
@@ -230,7 +226,7 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     metrics = evaluate_and_write(family, task, data, chosen, model, tokenizer, opts, settings, out,
                                  count_key="num_examples")
     write_run_config(out, "eval", opts, settings, task, data)
-    atomic_write_json(out / METRICS, metrics)
+    runfolder.write_metrics(out, metrics)
     return metrics
 
 
@@ -256,48 +252,22 @@ def train_seeds(opts: RunOptions) -> dict[str, Any]:
     per_seed: dict[int, dict[str, Any]] = {}
     for seed in opts.seeds or []:
         sub = RunOptions(**{**opts.to_dict(), "seed": seed, "seeds": None,
-                            "output_dir": str(out / f"seed-{seed}")})
+                            "output_dir": str(runfolder.seed_folder(out, seed))})
         log.info("seed %d -> %s", seed, sub.output_dir)
         per_seed[seed] = train(sub)
-    summary = aggregate_seeds(per_seed)
+    summary = runfolder.aggregate_seeds(per_seed)
     if is_main_process():
-        atomic_write_json(out / METRICS, summary)
-        atomic_write_json(out / RUN_CONFIG, {"command": "train", "options": opts.to_dict(),
-                                             "runs": {str(s): f"seed-{s}" for s in per_seed}})
-    return summary
-
-
-def aggregate_seeds(per_seed: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """Median (ELECTRA's papers report medians), mean and std of each numeric metric."""
-    summary: dict[str, Any] = {"seeds": list(per_seed)}
-    names = [k for k, v in next(iter(per_seed.values())).items() if isinstance(v, (int, float))]
-    for name in names:
-        values = [float(m[name]) for m in per_seed.values() if isinstance(m.get(name), (int, float))]
-        summary[name] = statistics.median(values)
-        summary[f"{name}_median"] = statistics.median(values)
-        summary[f"{name}_mean"] = statistics.fmean(values)
-        summary[f"{name}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
-        summary[f"{name}_per_seed"] = values
+        runfolder.write_metrics(out, summary)
+        runfolder.write_run_config(out, "train", opts.to_dict(), runs=runfolder.seed_runs(per_seed))
     return summary
 
 
 def write_run_config(out: Path, command: str, opts: RunOptions, settings: dict[str, Any],
-                     task: TaskDefinition, data: TaskData, name: str = RUN_CONFIG) -> None:
-    import transformers
-
-    from electra_tasks import __version__
-
+                     task: TaskDefinition, data: TaskData) -> None:
     resolved = opts.to_dict()
     for key, value in settings.items():
         if key in resolved:
             resolved[key] = value
-    atomic_write_json(out / name, {
-        "command": command,
-        "options": resolved,
-        "recipe": settings,
-        "task": {"name": task.name, "family": task.family, "main_metric": task.main_metric},
-        "labels": data.labels,
-        "data": data.info,
-        "versions": {"electra_tasks": __version__, "transformers": transformers.__version__,
-                     "torch": torch.__version__},
-    })
+    runfolder.write_run_config(out, command, resolved, recipe=settings,
+                               task={"name": task.name, "family": task.family, "main_metric": task.main_metric},
+                               labels=data.labels, data=data.info)

@@ -17,6 +17,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_group
 
 from electra_tasks.console import on_terminal
 from electra_tasks.training import recipe
+from electra_tasks.training.features import column_array
 
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 COMPLETE_MARKER = "checkpoint_complete"  # written last, atomically: resume trusts only marked checkpoints
@@ -55,13 +56,20 @@ class ElectraTrainer(Trainer):
             self.optimizer = recipe.make_optimizer(self.model, self.recipe_settings)
         return self.optimizer
 
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
+        if self.lr_scheduler is None:
+            self.lr_scheduler = recipe.make_scheduler(optimizer or self.optimizer,
+                                                      self.recipe_settings["warmup_ratio"], num_training_steps)
+        return self.lr_scheduler
+
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         if "length" in getattr(self.train_dataset, "column_names", []):
             seed = self.args.data_seed if self.args.data_seed is not None else self.args.seed
             # every rank builds the same order; accelerate hands each rank its share of the batches
             return SeededLengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
-                                              lengths=self.train_dataset["length"], seed=seed)
+                                              lengths=column_array(self.train_dataset, "length").tolist(),
+                                              seed=seed)
         return super()._get_train_sampler(dataset)
 
     def _save_checkpoint(self, model, trial):
@@ -118,8 +126,7 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         max_steps=int(settings["max_steps"]) if settings.get("max_steps") else -1,
         learning_rate=float(settings["learning_rate"]),
         weight_decay=float(settings["weight_decay"]),
-        warmup_steps=float(settings["warmup_ratio"]),
-        lr_scheduler_type="linear",
+        lr_scheduler_type="linear",  # ElectraTrainer.create_scheduler builds ELECTRA's warm-up + decay
         max_grad_norm=float(settings["max_grad_norm"]),
         logging_steps=int(settings["logging_steps"]),
         logging_first_step=True,
@@ -132,14 +139,12 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         data_seed=int(opts.seed),
         bf16=bool(bf16),
         torch_compile=bool(settings.get("torch_compile") or False),
-        train_sampling_strategy="group_by_length",
-        length_column_name="length",
         report_to=[r for r in (opts.report_to or "none").split(",") if r] if opts.report_to else "none",
         push_to_hub=False,  # the final model is pushed once by the runner, not every checkpoint
         use_cpu=not torch.cuda.is_available(),  # without it, torchrun on CPU silently trains unsharded copies
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
-        disable_tqdm=not on_terminal(),
+        disable_tqdm=not on_terminal(),  # ElectraTrainer._get_train_sampler groups batches by length
         log_level="warning",
         ddp_find_unused_parameters=False,
     )

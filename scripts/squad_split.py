@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from electra_tasks.data.squad import read_squad
+from electra_tasks.tasks.qa.squad import read_squad
 from electra_tasks.data.tables import read_text
 from electra_tasks.errors import UserError
 from electra_tasks.outputs import atomic_write_json

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from electra_tasks import modeling
-from electra_tasks.data.files import load_hub_dataset, split_files
 from electra_tasks.data.tables import read_table
 from electra_tasks.errors import UserError, where
-from electra_tasks.metrics import glue as glue_metrics
+from electra_tasks.tasks.classification import metrics as glue_metrics
 from electra_tasks.options import RunOptions
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
@@ -28,27 +26,14 @@ class ClassificationFamily(TaskFamily):
     name = "classification"
     head = "ElectraForSequenceClassification"
 
+    layouts = ({"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"},)
+
     # --- data -----------------------------------------------------------------------------
-    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
-        spec = task.spec
-        regression = bool(spec.get("regression") or opts.regression)
-        layout = task.spec.get("files") or {"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"}
-        files = {split: Path(path) for split, path in split_files(opts, [layout]).items()}
-        if files:
-            raw_splits = {split: self._read_file(path, split, spec, opts) for split, path in files.items()}
-            source = {split: str(path) for split, path in files.items()}
-        elif task.hub_dataset:
-            raw_splits, source = self._from_hub(task, opts), {"hub": list(task.hub_dataset)}
-        else:
-            raise UserError(f"task {task.name}: pass --train-file/--validation-file (or --data-dir) with your data")
-        label_list = self._label_list(task, raw_splits, labels, regression, for_training)
+    def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
+        regression = bool(task.spec.get("regression") or opts.regression)
+        label_list = self._label_list(task, raw, labels, regression, for_training)
         splits = {}
-        for split, rows in raw_splits.items():
-            limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
-            if limit is not None:
-                if limit < 1:
-                    raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: expected an integer >= 1")
-                rows = rows[:limit]
+        for split, rows in raw.items():
             if not regression:
                 self._check_labels(rows, label_list, split)
             else:
@@ -58,13 +43,12 @@ class ClassificationFamily(TaskFamily):
             splits[split] = _to_dataset(rows)
         if for_training and opts.pair_swap and "train" in splits:
             splits["train"] = _with_swapped_pairs(splits["train"])
-        info = {"sources": source, "regression": regression,
-                "counts": {split: len(ds) for split, ds in splits.items()}}
+        info = {"regression": regression, "counts": {split: len(ds) for split, ds in splits.items()}}
         return TaskData(splits=splits, labels=None if regression else label_list, info=info)
 
-    def _read_file(self, path: Path, split: str, spec: dict[str, Any], opts: RunOptions) -> list[dict]:
+    def read_file(self, path: Path, split: str, task: TaskDefinition, opts: RunOptions) -> list[dict]:
         """Rows of one file as raw examples; GLUE layouts come from the task's `spec`."""
-        glue = spec.get("glue")
+        glue = task.spec.get("glue")
         is_test = split.startswith("test")
         if glue:
             layout = glue["test" if is_test else "labelled"]
@@ -101,27 +85,23 @@ class ClassificationFamily(TaskFamily):
             rows.append(row)
         return rows
 
-    def _from_hub(self, task: TaskDefinition, opts: RunOptions) -> dict[str, list[dict]]:
+    def read_hub_split(self, task: TaskDefinition, split: str, dataset, opts: RunOptions) -> list[dict]:
         path, name = task.hub_dataset
-        dataset = load_hub_dataset(task, "--data-dir with the GLUE files")
         hub = task.spec["hub_columns"]
         labels = task.spec.get("labels")
-        splits = {}
-        for split, ds in dataset.items():
-            rows = []
-            for i, record in enumerate(ds):
-                gold = record.get("label")
-                if gold is not None and not task.spec.get("regression"):
-                    gold = labels[gold] if gold >= 0 else None
-                elif gold is not None and gold < 0:
-                    gold = None
-                row = {"text": record[hub["text"]], "label": gold, "index": record.get("idx", i),
-                       "_where": f"{path}/{name}[{split}][{i}]"}
-                if hub.get("pair"):
-                    row["text_pair"] = record[hub["pair"]]
-                rows.append(row)
-            splits[split] = rows
-        return splits
+        rows = []
+        for i, record in enumerate(dataset):
+            gold = record.get("label")
+            if gold is not None and not task.spec.get("regression"):
+                gold = labels[gold] if gold >= 0 else None
+            elif gold is not None and gold < 0:
+                gold = None
+            row = {"text": record[hub["text"]], "label": gold, "index": record.get("idx", i),
+                   "_where": f"{path}/{name}[{split}][{i}]"}
+            if hub.get("pair"):
+                row["text_pair"] = record[hub["pair"]]
+            rows.append(row)
+        return rows
 
     def _label_list(self, task, raw_splits, labels, regression, for_training) -> list[str] | None:
         if regression:
@@ -309,3 +289,5 @@ register(TaskDefinition(
     data_formats="tsv/csv/json/jsonl via --train-file/--validation-file [--test-file]",
     spec={},
 ))
+
+import electra_tasks.tasks.classification.glue  # noqa: E402,F401  (registers the nine GLUE definitions)

@@ -20,21 +20,20 @@ from pathlib import Path
 
 import numpy as np
 
-from electra_tasks import modeling, qa_postprocess
-from electra_tasks.data.files import load_hub_dataset, split_files
-from electra_tasks.data.squad import SquadFile, read_squad, squad_records
+from electra_tasks import modeling
+from electra_tasks.tasks.qa import postprocess as qa_postprocess
+from electra_tasks.tasks.qa.squad import read_squad, squad_records
 from electra_tasks.errors import UserError, where
-from electra_tasks.metrics import squad as squad_metrics
+from electra_tasks.tasks.qa import metrics as squad_metrics
 from electra_tasks.outputs import atomic_write_json
-from electra_tasks.qa_model import FLAG, ElectraForQuestionAnsweringWithAnswerability
+from electra_tasks.tasks.qa.model import FLAG, ElectraForQuestionAnsweringWithAnswerability
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
 from electra_tasks.training.features import column_array, column_list
 
 log = logging.getLogger("electra_tasks")
 
-QA_DEFAULTS = {"doc_stride": 128, "max_query_length": 64, "n_best_size": 20, "max_answer_length": 30}
-NO_ANSWER_THRESHOLD = 0.5  # predict "" when the no-answer probability is above (extra: no_answer_threshold)
+DOC_STRIDE = 128  # ELECTRA's overlap between context windows (the shared --doc-stride's QA default)
 
 
 def qa_setting(opts, name: str) -> int:
@@ -45,8 +44,8 @@ def qa_setting(opts, name: str) -> int:
         return int(value)
     if name == "doc_stride" and getattr(opts, "max_seq_length", None):
         room = int(opts.max_seq_length) - qa_setting(opts, "max_query_length") - 3
-        return max(0, min(QA_DEFAULTS["doc_stride"], room // 2))
-    return int(QA_DEFAULTS[name])
+        return max(0, min(DOC_STRIDE, room // 2))
+    raise ValueError(f"option {name} has no value")  # every other QA option has a declared default
 
 
 class QuestionAnsweringFamily(TaskFamily):
@@ -55,60 +54,44 @@ class QuestionAnsweringFamily(TaskFamily):
     output_names = ("start_logits", "end_logits", "answerability_logits")
     sequence_outputs = ("start_logits", "end_logits")
 
+    layouts = ({"train": "train.json", "validation": "dev.json", "test": "test.json"},)
+
     # --- data -----------------------------------------------------------------------------
-    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
+    def read_file(self, path, split, task, opts) -> list[dict]:
+        return read_squad(path, require_answers=not split.startswith("test")).records
+
+    def read_hub_split(self, task, split, dataset, opts) -> list[dict]:
+        # regroup the hub's flat rows into SQuAD's article/paragraph form and validate them alike
+        articles: dict[str, dict[str, list]] = {}
+        for row in dataset:
+            qas = articles.setdefault(row["title"], {}).setdefault(row["context"], [])
+            answers = [{"text": t, "answer_start": s} for t, s in
+                       zip(row["answers"]["text"], row["answers"]["answer_start"])]
+            qas.append({"id": row["id"], "question": row["question"], "answers": answers})
+        data = [{"title": title, "paragraphs": [{"context": c, "qas": q} for c, q in paragraphs.items()]}
+                for title, paragraphs in articles.items()]
+        return squad_records(data, f"{task.hub_dataset[0]}[{split}]",
+                             require_answers=not split.startswith("test")).records
+
+    def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
         check_window_options(opts)
-        layout = task.spec.get("files", {"train": "train.json", "validation": "dev.json", "test": "test.json"})
-        files = {split: Path(path) for split, path in split_files(opts, [layout]).items()}
-        if files:
-            read = {split: read_squad(path, require_answers=not split.startswith("test"))
-                    for split, path in files.items()}
-            sources = {split: str(path) for split, path in files.items()}
-        elif task.hub_dataset:
-            read, sources = self._from_hub(task), {"hub": list(task.hub_dataset)}
-        else:
-            raise UserError(f"task {task.name}: pass --train-file/--validation-file (SQuAD-format JSON) or --data-dir")
         version2 = task.spec.get("version") == 2 or (task.spec.get("version") is None and
-                                                     any(f.has_unanswerable for f in read.values()))
+                                                     any(r["is_impossible"] for rows in raw.values() for r in rows))
         splits, counts = {}, {}
-        for split, squad in read.items():
-            if task.spec.get("version") == 1 and squad.has_unanswerable:
-                first = next(r for r in squad.records if r["is_impossible"])
-                raise UserError(f"{sources.get(split, split)} (question id {first['id']}): unanswerable question "
+        for split, records in raw.items():
+            if task.spec.get("version") == 1 and any(r["is_impossible"] for r in records):
+                first = next(r for r in records if r["is_impossible"])
+                raise UserError(f"{first['source']} (question id {first['id']}): unanswerable question "
                                 f"in SQuAD 1.1 data; use the task squad-v2 (or qa) for data with unanswerable questions")
-            records = squad.records
-            limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
-            if limit is not None:
-                if limit < 1:
-                    raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: expected an integer >= 1")
-                records = records[:limit]
             splits[split] = to_dataset(records)
             counts[split] = {"questions": len(records), "articles": len({r["article"] for r in records}),
                              "unanswerable": sum(r["is_impossible"] for r in records),
-                             "recovered_answer_starts": len(squad.recovered)}
+                             "recovered_answer_starts": sum(r["recovered"] for r in records)}
         for split, count in counts.items():
             log.info("%s %s: %d questions from %d articles (%d unanswerable, %d answer_start recovered)",
                      task.name, split, count["questions"], count["articles"], count["unanswerable"],
                      count["recovered_answer_starts"])
-        return TaskData(splits=splits, labels=None,
-                        info={"sources": sources, "counts": counts, "version2": version2})
-
-    def _from_hub(self, task: TaskDefinition) -> dict[str, SquadFile]:
-        path, name = task.hub_dataset
-        dataset = load_hub_dataset(task, f"--data-dir with {', '.join(task.spec['files'].values())}")
-        read = {}
-        for split, ds in dataset.items():
-            # regroup the hub's flat rows into SQuAD's article/paragraph form and validate them alike
-            articles: dict[str, dict[str, list]] = {}
-            for row in ds:
-                qas = articles.setdefault(row["title"], {}).setdefault(row["context"], [])
-                answers = [{"text": t, "answer_start": s} for t, s in
-                           zip(row["answers"]["text"], row["answers"]["answer_start"])]
-                qas.append({"id": row["id"], "question": row["question"], "answers": answers})
-            data = [{"title": title, "paragraphs": [{"context": c, "qas": q} for c, q in paragraphs.items()]}
-                    for title, paragraphs in articles.items()]
-            read[split] = squad_records(data, f"{path}[{split}]", require_answers=not split.startswith("test"))
-        return read
+        return TaskData(splits=splits, labels=None, info={"counts": counts, "version2": version2})
 
     # --- model ----------------------------------------------------------------------------
     def build_model(self, task, model_path, data, opts, *, fine_tuned):
@@ -168,7 +151,7 @@ class QuestionAnsweringFamily(TaskFamily):
         texts = qa_postprocess.answer_texts(spans, contexts)
         na_probs = qa_postprocess.no_answer_probability(spans) if version2 else None
         if version2:
-            threshold = float(opts.extra.get("no_answer_threshold", NO_ANSWER_THRESHOLD))
+            threshold = float(opts.null_threshold)
             texts = ["" if p > threshold else t for t, p in zip(texts, na_probs)]
         predictions = dict(zip(ids, texts))
         metrics: dict[str, float] = {}
@@ -215,7 +198,8 @@ class QuestionAnsweringFamily(TaskFamily):
                     raise UserError(f"{where(source, number, key)}: {problem} \"{key}\"")
             records.append({"id": str(record.get("id", len(records))), "title": "", "context": record["context"],
                             "question": record["question"], "answers": {"text": [], "answer_start": []},
-                            "is_impossible": False, "has_gold": False, "article": 0})
+                            "is_impossible": False, "has_gold": False, "article": 0,
+                            "source": source, "recovered": False})
         if not records:
             raise UserError(f"{source}: no input lines; expected one {{\"question\", \"context\"}} JSON object per line")
         return to_dataset(records)
@@ -229,6 +213,15 @@ class QuestionAnsweringFamily(TaskFamily):
                             "end": best["end"], "score": best["score"],
                             "no_answer_probability": na_probs[qid] if na_probs else None})
         return records
+
+
+    # --- report ---------------------------------------------------------------------------
+    report_plot_names = ("qa_v2.png",)
+
+    def report_plots(self, run, title):
+        from electra_tasks.tasks.qa.report import PLOT, is_qa_v2, plot_qa_v2
+
+        return [(PLOT, lambda path: plot_qa_v2(run, title, path))] if is_qa_v2(run.metrics) else []
 
 
 def check_window_options(opts) -> None:
@@ -329,7 +322,7 @@ def nbest_lists(spans: qa_postprocess.Spans, contexts: list[str], ids: list[str]
 def to_dataset(records: list[dict]):
     from datasets import Dataset
 
-    rows = [{**{k: v for k, v in r.items() if k not in ("article", "is_impossible")},
+    rows = [{**{k: v for k, v in r.items() if k not in ("article", "is_impossible", "source", "recovered")},
              "unanswerable": r["is_impossible"], "example_index": i} for i, r in enumerate(records)]
     return Dataset.from_list(rows)
 

@@ -28,12 +28,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from electra_tasks import modeling
-from electra_tasks.data.files import load_hub_dataset, split_files
-from electra_tasks.data.sentences import SentenceError, as_sentences
+from electra_tasks.tasks.extraction.sentences import SentenceError, as_sentences
 from electra_tasks.data.tables import TABLE_FORMATS, read_table
 from electra_tasks.errors import UserError, where
-from electra_tasks.metrics import rouge as rouge_metrics
-from electra_tasks.options import RunOptions
+from electra_tasks.tasks.extraction import rouge as rouge_metrics
+from electra_tasks.options import RunOptions, declared_default
 from electra_tasks.outputs import atomic_write_jsonl
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
@@ -43,10 +42,9 @@ log = logging.getLogger("electra_tasks")
 DIR_LAYOUT = {split: tuple(f"{stem}{ext}" for stem in stems for ext in TABLE_FORMATS)
               for split, stems in {"train": ("train",), "validation": ("validation", "valid", "val", "dev"),
                                    "test": ("test",)}.items()}
-ROW_RANGE = re.compile(r"^(?P<path>.+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
 LABELS = {0: "not_selected", 1: "selected"}
-DEFAULT_SENTENCES = 3
 _WORDS = re.compile(r"[a-z0-9]+")
+DEFAULT_SENTENCES = declared_default("summary_sentences")
 
 
 # --- encoding and decoding (pure functions; the family below calls them) ---------------------
@@ -104,36 +102,11 @@ class ExtractionFamily(TaskFamily):
     output_names = ("logits",)
     sequence_outputs = ("logits",)
 
-    # --- data -----------------------------------------------------------------------------
-    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
-        _summary_sentences(opts)  # a bad option fails before anything is trained or written
-        files = split_files(opts, [DIR_LAYOUT])
-        if files:
-            if not for_training and opts.split != "train":
-                files.pop("train", None)  # eval: no point splitting and labelling the training documents
-            raw = {split: self._read_file(spec, split, task, opts) for split, spec in files.items()}
-            sources: Any = dict(files)
-        elif task.hub_dataset:
-            raw, sources = self._from_hub(task, opts, for_training), {"hub": list(task.hub_dataset)}
-        else:
-            raise UserError(f"task {task.name}: pass --train-file/--validation-file [--test-file] "
-                            f"(or --data-dir) with your documents")
-        splits, counts = {}, {}
-        for split, rows in raw.items():
-            if for_training and split == "train" and any(not row["reference"] for row in rows):
-                missing = next(row for row in rows if not row["reference"])
-                raise UserError(f"{missing['_where']}: training documents need a reference summary")
-            for row in rows:
-                row["oracle"] = rouge_metrics.greedy_oracle(row["sentences"], row["reference"]) \
-                    if row["reference"] else []
-            splits[split] = _to_dataset(rows)
-            counts[split] = {"documents": len(rows), "sentences": sum(len(r["sentences"]) for r in rows)}
-            log.info("%s %s: %d documents, %d sentences (%.1f per document)", task.name, split, len(rows),
-                     counts[split]["sentences"], counts[split]["sentences"] / max(len(rows), 1))
-        return TaskData(splits=splits, labels=None, info={"sources": sources, "counts": counts})
+    layouts = (DIR_LAYOUT,)
 
-    def _read_file(self, spec: str, split: str, task: TaskDefinition, opts: RunOptions) -> list[dict]:
-        path, rows_range = _file_and_range(spec)
+    # --- data -----------------------------------------------------------------------------
+    def read_file(self, path, split, task, opts) -> list[dict]:
+        """One raw row per document (text and summary as found); `examples` splits and checks them."""
         table = read_table(path)
         doc_col = opts.document_column or _present(table.columns, task.spec["document_columns"])
         sum_col = opts.summary_column or _present(table.columns, task.spec["summary_columns"])
@@ -144,34 +117,33 @@ class ExtractionFamily(TaskFamily):
         else:
             summaries = [None] * len(table)  # an unlabelled test file: summaries only, no ROUGE
         ids = table.values(id_col, "id") if id_col else [str(i) for i in range(len(table))]
-        positions = list(range(len(table)))
-        if rows_range is not None:
-            positions = positions[rows_range]
-            if not positions:
-                raise UserError(f"{spec}: the row range selects no rows (the file has {len(table)} data rows)")
-        positions = positions[:_limit(opts, split)]
-        rows = []
-        for i in positions:
-            line = table.lines[i]
-            rows.append(_example(str(ids[i]), documents[i], summaries[i], where(path, line, str(doc_col)),
-                                 where(path, line, str(sum_col))))
-        return rows
+        return [{"id": str(ids[i]), "document": documents[i], "summary": summaries[i],
+                 "doc_where": where(path, line, str(doc_col)), "sum_where": where(path, line, str(sum_col))}
+                for i, line in enumerate(table.lines)]
 
-    def _from_hub(self, task: TaskDefinition, opts: RunOptions, for_training: bool) -> dict[str, list[dict]]:
+    def read_hub_split(self, task, split, dataset, opts) -> list[dict]:
         path, name = task.hub_dataset
-        dataset = load_hub_dataset(task, "--train-file/--validation-file")
         doc_col, sum_col = task.spec["document_columns"][0], task.spec["summary_columns"][0]
-        splits = {}
-        for split, ds in dataset.items():
-            if split == "train" and not for_training and opts.split != "train":
-                continue  # eval: 287k training articles would take hours to split
-            limit = _limit(opts, split)
-            if limit is not None:
-                ds = ds.select(range(min(limit, len(ds))))
-            splits[split] = [_example(str(r.get("id", i)), r[doc_col], r[sum_col],
-                                      f"{path}/{name}[{split}][{i}]", f"{path}/{name}[{split}][{i}]")
-                             for i, r in enumerate(ds)]
-        return splits
+        return [{"id": str(r.get("id", i)), "document": r[doc_col], "summary": r[sum_col],
+                 "doc_where": f"{path}/{name}[{split}][{i}]", "sum_where": f"{path}/{name}[{split}][{i}]"}
+                for i, r in enumerate(dataset)]
+
+    def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
+        _summary_sentences(opts)  # a bad option fails before anything is trained or written
+        splits, counts = {}, {}
+        for split, found in raw.items():
+            rows = [_example(r["id"], r["document"], r["summary"], r["doc_where"], r["sum_where"]) for r in found]
+            if for_training and split == "train" and any(not row["reference"] for row in rows):
+                missing = next(row for row in rows if not row["reference"])
+                raise UserError(f"{missing['_where']}: training documents need a reference summary")
+            for row in rows:
+                row["oracle"] = rouge_metrics.greedy_oracle(row["sentences"], row["reference"]) \
+                    if row["reference"] else []
+            splits[split] = _to_dataset(rows)
+            counts[split] = {"documents": len(rows), "sentences": sum(len(r["sentences"]) for r in rows)}
+            log.info("%s %s: %d documents, %d sentences (%.1f per document)", task.name, split, len(rows),
+                     counts[split]["sentences"], counts[split]["sentences"] / max(len(rows), 1))
+        return TaskData(splits=splits, labels=None, info={"counts": counts})
 
     # --- model ----------------------------------------------------------------------------
     def build_model(self, task, model_path, data, opts, *, fine_tuned):
@@ -215,7 +187,7 @@ class ExtractionFamily(TaskFamily):
     # --- decoding and scoring -------------------------------------------------------------
     def score(self, task, raw, features, outputs, data, opts) -> Scored:
         count = _summary_sentences(opts)
-        block = bool(opts.extra.get("trigram_blocking", True))
+        block = bool(opts.trigram_blocking)
         documents = raw["sentences"]
         chosen, kept = [], []
         for logits, positions, sentences in zip(outputs[0], features["cls_positions"], documents):
@@ -287,27 +259,11 @@ class ExtractionFamily(TaskFamily):
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def _file_and_range(spec: str) -> tuple[Path, slice | None]:
-    """`file.csv[800:]` -> (file.csv, slice(800, None)); a file that exists is taken as named."""
-    match = ROW_RANGE.match(spec)
-    if Path(spec).exists() or not match:
-        return Path(spec), None
-    start, stop = (int(v) if v else None for v in (match["start"], match["stop"]))
-    return Path(match["path"]), slice(start, stop)
-
-
 def _summary_sentences(opts: RunOptions) -> int:
     count = opts.summary_sentences if opts.summary_sentences is not None else DEFAULT_SENTENCES
     if count < 1:
         raise UserError(f"--summary-sentences {count}: expected an integer >= 1")
     return count
-
-
-def _limit(opts: RunOptions, split: str) -> int | None:
-    limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
-    if limit is not None and limit < 1:
-        raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: expected an integer >= 1")
-    return limit
 
 
 def _present(columns: list[str], candidates: Sequence[str], default: Any = "") -> Any:

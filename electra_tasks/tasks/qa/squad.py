@@ -79,8 +79,11 @@ def squad_records(articles: list, source, *, require_answers: bool = True) -> Sq
                 require(question.strip() != "", f"{qpl}: empty question")
                 record = _answers(qa, context, qpl, qid, recovered, require_answers)
                 records.append({"id": qid, "title": str(title), "context": context, "question": question,
-                                "article": a, **record})
+                                "article": a, "source": str(source), **record})
     require(bool(records), f"{source}: no questions found")
+    recovered_ids = set(recovered)
+    for record in records:
+        record["recovered"] = record["id"] in recovered_ids
     if recovered:
         log.info("%s: %d answer(s) had an answer_start a few characters off; recovered by searching "
                  "near the offset (e.g. question id %s)", source, len(recovered), recovered[0])

@@ -15,14 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from electra_tasks import modeling
-from electra_tasks.data.conll import read_conll
-from electra_tasks.data.files import load_hub_dataset, split_files
+from electra_tasks.tasks.tagging.conll import read_conll
 from electra_tasks.errors import UserError
-from electra_tasks.metrics import tagging as tag_metrics
+from electra_tasks.tasks.tagging import metrics as tag_metrics
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
-from electra_tasks.training.word_windows import special_tokens, window_features, word_pieces
+from electra_tasks.tasks.tagging.windows import special_tokens, window_features, word_pieces
 
 log = logging.getLogger("electra_tasks")
 
@@ -59,38 +58,48 @@ class TaggingFamily(TaskFamily):
     output_names = ("logits",)
     sequence_outputs = ("logits",)
 
+    layouts = LAYOUTS
+
     # --- data -----------------------------------------------------------------------------
-    def load(self, task, opts, *, for_training, labels=None) -> TaskData:
-        files = self._files(task, opts, for_training)
-        if files:
-            sentences, info = {}, {"sources": {}, "schemes": {}, "documents": {}}
-            for split, path in files.items():
-                sentences[split], scheme, documents = self._read_file(path, opts)
-                info["sources"][split] = str(path)
-                info["schemes"][split] = scheme
-                info["documents"][split] = documents
-        elif task.hub_dataset:
-            sentences, info = self._from_hub(task), {"sources": {"hub": list(task.hub_dataset)}}
-        else:
-            raise UserError(f"task {task.name}: pass --train-file/--validation-file (or --data-dir) "
-                            f"with CoNLL-column files")
+    def read_file(self, path: Path, split, task, opts) -> list[dict]:
+        """(tokens, tags) per sentence, IOB1 converted to IOB2, plus the scheme and documents found."""
+        conll = read_conll(path, tag_column=opts.tag_column)
+        tags = [s.tags for s in conll.sentences]
+        scheme = tag_metrics.detect_scheme(tags)
+        if scheme == tag_metrics.IOB1:
+            tags = [tag_metrics.iob1_to_iob2(t) for t in tags]
+            log.info("%s: IOB1 tags found, converted to IOB2 for training and scoring", path)
+        return FileSentences([(s.tokens, t) for s, t in zip(conll.sentences, tags)], scheme=scheme,
+                             documents=conll.documents)
+
+    def read_hub_split(self, task, split, dataset, opts) -> list:
+        columns = task.spec["hub_columns"]
+        names = dataset.features[columns["tags"]].feature.names
+        rows = []
+        for record in dataset:
+            tokens = list(record[columns["tokens"]])
+            if not tokens or tokens[0] == "-DOCSTART-":
+                continue
+            rows.append((tokens, [names[i] for i in record[columns["tags"]]]))
+        return rows
+
+    def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
+        info: dict = {}
+        for split, rows in raw.items():
+            if isinstance(rows, FileSentences):
+                info.setdefault("schemes", {})[split] = rows.scheme
+                info.setdefault("documents", {})[split] = rows.documents
         if labels:
             label_list = list(labels)
-        elif "train" in sentences:
-            label_list = sorted({t for s in sentences["train"] for t in s[1]}, key=tag_sort_key)
+        elif "train" in raw:
+            label_list = sorted({t for s in raw["train"] for t in s[1]}, key=tag_sort_key)
         else:
             raise UserError(f"task {task.name}: no tag list known; train on tagged data first")
         if len(label_list) < 2:
-            raise UserError(f"{files.get('train', 'training data')}: only one tag ({label_list[0]}) in the "
-                            f"training data; expected at least two")
+            raise UserError(f"{opts.train_file or opts.data_dir or 'the training data'}: only one tag "
+                            f"({label_list[0]}) in the training data; expected at least two")
         splits, unseen = {}, {}
-        for split, rows in sentences.items():
-            limit = opts.max_train_samples if split == "train" else opts.max_eval_samples
-            if limit is not None:
-                if limit < 1:
-                    raise UserError(f"--max-{'train' if split == 'train' else 'eval'}-samples {limit}: "
-                                    f"expected an integer >= 1")
-                rows = rows[:limit]
+        for split, rows in raw.items():
             missing = sorted({t for _, tags in rows for t in tags} - set(label_list))
             if missing:
                 unseen[split] = missing
@@ -101,41 +110,6 @@ class TaggingFamily(TaskFamily):
         if unseen:
             info["unseen_tags"] = unseen
         return TaskData(splits=splits, labels=label_list, info=info)
-
-    def _files(self, task: TaskDefinition, opts, for_training: bool) -> dict[str, Path]:
-        explicit = {split: Path(path) for split, path in split_files(opts, LAYOUTS).items()}
-        if not for_training:
-            explicit.pop("train", None)
-            if not explicit and (opts.data_dir or opts.train_file):
-                raise UserError(f"{opts.data_dir or opts.train_file}: no validation or test file to evaluate; "
-                                f"pass --validation-file/--test-file (or a --data-dir holding valid.txt/test.txt)")
-        return explicit
-
-    def _read_file(self, path: Path, opts) -> tuple[list[tuple[list[str], list[str]]], str, int]:
-        """(tokens, tags) per sentence, IOB1 converted to IOB2; the scheme found; documents."""
-        conll = read_conll(path, tag_column=opts.tag_column)
-        tags = [s.tags for s in conll.sentences]
-        scheme = tag_metrics.detect_scheme(tags)
-        if scheme == tag_metrics.IOB1:
-            tags = [tag_metrics.iob1_to_iob2(t) for t in tags]
-            log.info("%s: IOB1 tags found, converted to IOB2 for training and scoring", path)
-        return [(s.tokens, t) for s, t in zip(conll.sentences, tags)], scheme, conll.documents
-
-    def _from_hub(self, task: TaskDefinition) -> dict[str, list[tuple[list[str], list[str]]]]:
-        dataset = load_hub_dataset(task, "--data-dir with train.txt/valid.txt/test.txt "
-                                         "(or eng.train/eng.testa/eng.testb)")
-        columns = task.spec["hub_columns"]
-        splits = {}
-        for split, ds in dataset.items():
-            names = ds.features[columns["tags"]].feature.names
-            rows = []
-            for record in ds:
-                tokens = list(record[columns["tokens"]])
-                if not tokens or tokens[0] == "-DOCSTART-":
-                    continue
-                rows.append((tokens, [names[i] for i in record[columns["tags"]]]))
-            splits[split] = rows
-        return splits
 
     def labels_from_model(self, config):
         architectures = getattr(config, "architectures", None) or []
@@ -216,6 +190,19 @@ class TaggingFamily(TaskFamily):
             records.append({"text": " ".join(words), "tagged": [[w, t] for w, t in zip(words, tags)],
                             "entities": spans})
         return records
+
+
+class FileSentences(list):
+    """The (tokens, tags) sentences of one file, with what the reader found in it."""
+
+    def __init__(self, rows, *, scheme: str, documents: int):
+        super().__init__(rows)
+        self.scheme, self.documents = scheme, documents
+
+    def __getitem__(self, index):  # a row range or --max-*-samples keeps what the file said
+        if isinstance(index, slice):
+            return FileSentences(list.__getitem__(self, index), scheme=self.scheme, documents=self.documents)
+        return list.__getitem__(self, index)
 
 
 def read_word_tags(sentences, sentence_ids, word_indexes, logits, labels: list[str]) -> list[list[str]]:

@@ -1,0 +1,13 @@
+"""The options only classification tasks take."""
+
+from electra_tasks.options import DATA, Option
+
+OPTIONS = (
+    Option("text_column", str, "Text column name (or number with --no-header).",
+           default_text="sentence, sentence1 or text", commands=DATA),
+    Option("text_pair_column", str, "Second text column for pairs.", default_text="sentence2 when present",
+           commands=DATA),
+    Option("regression", bool, "Labels are real-valued scores.", default=False, commands=DATA, encoding=True),
+    Option("pair_swap", bool, "Add each training pair swapped (MRPC, STS-B).", default=False, commands=("train",),
+           encoding=True),
+)

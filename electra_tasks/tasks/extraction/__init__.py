@@ -1,0 +1,1 @@
+"""Extractive summarization (BertSumExt): pick a document's key sentences."""

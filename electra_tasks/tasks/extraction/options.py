@@ -1,0 +1,12 @@
+"""The options only extractive-summarization tasks take."""
+
+from electra_tasks.options import DATA, Option
+
+OPTIONS = (
+    Option("document_column", str, "Document column.", default_text="article, src or document", commands=DATA),
+    Option("summary_column", str, "Reference summary column.", default_text="highlights, tgt or summary",
+           commands=DATA),
+    Option("summary_sentences", int, "Sentences per summary.", default=3),
+    Option("trigram_blocking", bool, "Skip a sentence that shares a word trigram with one already chosen.",
+           default=True, flags=("--trigram-blocking/--no-trigram-blocking",)),
+)

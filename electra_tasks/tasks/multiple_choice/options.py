@@ -1,0 +1,14 @@
+"""The options only multiple-choice tasks take. Columns may be dotted paths into JSON objects."""
+
+from electra_tasks.options import Option
+
+OPTIONS = (
+    Option("context_column", str, "Context column (or a dotted path into JSON, e.g. question.stem).",
+           default_text="the task's; multiple-choice: context"),
+    Option("question_column", str, "Optional question column, joined to the context.",
+           default_text="the task's; multiple-choice: question when present"),
+    Option("choice_columns", str, "Comma-separated columns, one choice each (e.g. ending0,ending1,ending2).",
+           default_text="the task's"),
+    Option("choices_column", str, "One column holding a list of choices: strings or {text, label} objects.",
+           default_text="the task's; multiple-choice: choices"),
+)

@@ -1,0 +1,11 @@
+"""The options only question-answering tasks take."""
+
+from electra_tasks.options import Option
+
+OPTIONS = (
+    Option("max_query_length", int, "Question tokens kept.", default=64, encoding=True),
+    Option("n_best_size", int, "Candidate starts and ends per window.", default=20),
+    Option("max_answer_length", int, "Longest answer, in tokens.", default=30),
+    Option("null_threshold", float, "Answer \"\" when the no-answer probability is above this (unanswerable "
+           "questions only).", default=0.5),
+)

@@ -1,0 +1,10 @@
+"""The options only tagging tasks take."""
+
+from electra_tasks.options import DATA, Option
+
+OPTIONS = (
+    Option("tag_column", int, "0-based column of the tag in CoNLL files.", default_text="the last column",
+           commands=DATA, encoding=True),
+    Option("strict", bool, "Score with seqeval's strict IOB2 mode instead of conlleval's rules.", default=False,
+           commands=DATA),
+)
