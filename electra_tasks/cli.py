@@ -18,15 +18,16 @@ from typing import Annotated, Any, Callable, Optional
 import typer
 
 from electra_tasks.errors import UserError
-from electra_tasks.options import Option, RunOptions, check_family_options, merge_with_config, options_for
+from electra_tasks.options import (Option, RunOptions, check_family_options, merge_with_config, options_for,
+                                   predict_inputs)
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    help="Fine-tune and continue pre-training ELECTRA encoders (GLUE, NER, SQuAD, extractive "
-         "summarization, replaced-token detection).",
+    help="Fine-tune and continue pre-training ELECTRA encoders: `electra-tasks tasks` lists the tasks; "
+         "`pretrain-continue` runs replaced-token detection.",
 )
 log = logging.getLogger("electra_tasks")
 
@@ -206,14 +207,12 @@ fine_tuning_command("eval", """Score a fine-tuned model with its task's official
 
     Example: electra-tasks eval glue-sst2 --model runs/glue-sst2 --data-dir glue/SST-2 --split validation
     """, eval_body)
-fine_tuning_command("predict", """Run a fine-tuned model on raw inputs, one per line; write one JSON line per input.
-
-    Inputs: classification 'sentence' or 'sentence<TAB>pair' or {"text":..., "text_pair":...};
-    tagging a whitespace-tokenized sentence; QA {"question":..., "context":...}; summarization
-    {"article": ...} or {"sentences": [...]}; multiple choice {"context":..., "choices": [...]}.
-
-    Example: echo "a charming and often affecting journey" | electra-tasks predict glue-sst2 --model runs/glue-sst2
-    """, predict_body)
+fine_tuning_command("predict", "\n\n".join([
+    "Run a fine-tuned model on raw inputs, one per line; write one JSON line per input.",
+    "Inputs, by task family: " + "; ".join(f"{family.replace('_', ' ')}: {text}"
+                                           for family, text in predict_inputs().items()) + ".",
+    'Example: echo "a charming and often affecting journey" | electra-tasks predict glue-sst2 --model runs/glue-sst2',
+]), predict_body)
 
 
 @app.command("pretrain-continue")

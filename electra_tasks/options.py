@@ -82,8 +82,9 @@ SHARED: tuple[Option, ...] = (
     Option("split", str, "validation or test (MNLI: validation covers matched and mismatched).",
            default="validation", commands=("eval",)),
     # data
-    Option("data_dir", str, "The task's standard file layout (GLUE: train.tsv/dev.tsv/test.tsv).", commands=DATA),
-    Option("train_file", str, "Training file (.tsv .csv .json .jsonl .txt .conll); FILE[a:b] takes data rows a..b-1.",
+    Option("data_dir", str, "A folder in the task's standard file layout (`electra-tasks tasks` lists them).",
+           commands=DATA),
+    Option("train_file", str, "Training file (the format follows the extension); FILE[a:b] takes data rows a..b-1.",
            commands=DATA),
     Option("validation_file", str, "Validation file.", commands=DATA),
     Option("test_file", str, "Test file (labels optional).", commands=DATA),
@@ -93,7 +94,7 @@ SHARED: tuple[Option, ...] = (
     Option("no_header", bool, "The table has no header line; name columns by number.", default=False,
            commands=DATA),
     Option("max_train_samples", int, "Use the first N training examples.", commands=("train",)),
-    Option("max_eval_samples", int, "Use the first N evaluation examples (QA: questions).", commands=DATA),
+    Option("max_eval_samples", int, "Use the first N evaluation examples.", commands=DATA),
     # encoding
     Option("max_seq_length", int, "Maximum tokens per input.", default=128, recipe=True, encoding=True),
     Option("doc_stride", int, "Overlap, in tokens, between the windows of an input longer than --max-seq-length.",
@@ -161,6 +162,12 @@ def all_options() -> dict[str, Option]:
                 table[option.name] = replace(option, family=family)
         _ALL = table
     return _ALL
+
+
+def predict_inputs() -> dict[str, str]:
+    """family -> what one line of `predict` input looks like (its options module's PREDICT_INPUT)."""
+    return {family: module.PREDICT_INPUT for family, module in family_option_modules().items()
+            if hasattr(module, "PREDICT_INPUT")}
 
 
 def declared_default(name: str) -> Any:

@@ -16,13 +16,13 @@ from electra_tasks.errors import UserError, did_you_mean
 @dataclass(frozen=True)
 class TaskDefinition:
     name: str
-    family: str  # key into FAMILIES: classification | tagging | qa | extraction
+    family: str  # key into FAMILIES: the name of its folder under tasks/
     description: str
     metrics: tuple[str, ...]
     main_metric: str
     data_formats: str  # shown by `electra-tasks tasks`
     hub_dataset: tuple[str, str | None] | None = None  # (path, config) for datasets.load_dataset
-    # family-specific declarative settings (columns, label list, file layout, QA version, ...)
+    # family-specific declarative settings (columns, label list, file layout, ...)
     spec: dict[str, Any] = field(default_factory=dict)
     # recipe overrides (epochs, learning_rate, max_seq_length, ...)
     defaults: dict[str, Any] = field(default_factory=dict)

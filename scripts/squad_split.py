@@ -1,6 +1,6 @@
 """Split a SQuAD-format file by article into train and dev files (only dev sets exist here).
 
-    python -m electra_tasks.data.squad_split ../shared/data/squad/v1.1/dev-v1.1.json DIR --train-articles 30
+    python scripts/squad_split.py ../shared/data/squad/v1.1/dev-v1.1.json DIR --train-articles 30
 
 writes DIR/train-v1.1.json (the first 30 articles) and DIR/dev-v1.1.json (the rest), or the v2.0
 names for a file with unanswerable questions, so `--data-dir DIR` of `squad`/`squad-v2` (or

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from electra_tasks.errors import UserError
+from electra_tasks.runfolder import aggregate_seeds
 from electra_tasks.report import fmt, load_run, metric_points, report, rtd_keys
 from tests.conftest import invoke
 
@@ -54,20 +55,6 @@ def write_run(folder: Path, metrics: dict, config: dict | None, history: list | 
     if history is not None:
         (folder / "log_history.json").write_text(json.dumps(history, indent=2))
     return folder
-
-
-def aggregate_seeds(per_seed: dict[int, dict]) -> dict:
-    """OUT/metrics.json of a `--seeds` run, as `runner.aggregate_seeds` writes it (copied: importing the
-    runner would load torch and triple this file's run time)."""
-    import statistics
-
-    summary: dict = {"seeds": list(per_seed)}
-    for name in next(iter(per_seed.values())):
-        values = [float(m[name]) for m in per_seed.values()]
-        summary.update({name: statistics.median(values), f"{name}_median": statistics.median(values),
-                        f"{name}_mean": statistics.fmean(values), f"{name}_std": statistics.stdev(values),
-                        f"{name}_per_seed": values})
-    return summary
 
 
 def sst2_metrics(accuracy: float = 0.8123456, runtime: float = 7.419) -> dict:

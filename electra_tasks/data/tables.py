@@ -1,8 +1,8 @@
 """Tables from tsv/csv/json/jsonl files, validated row by row.
 
 Every problem is reported as one `UserError` line naming the file, the line (or JSON record) and
-what was expected. GLUE's TSV files are read with quoting off, exactly as GLUE's own processors
-read them (sentences there contain unbalanced quotes).
+what was expected. TSV files are read with quoting off, as the benchmark processors that made
+them read them (their sentences contain unbalanced quotes).
 """
 
 from __future__ import annotations

@@ -42,13 +42,21 @@ def cell(value: Any) -> str:
 
 FINETUNE_SETTINGS = ("model", "epochs", "max_steps", "learning_rate", "layerwise_lr_decay", "batch_size",
                      "max_seq_length", "weight_decay", "warmup_ratio", "max_grad_norm", "seed", "seeds",
-                     "max_train_samples", "max_eval_samples", "pair_swap", "data_dir", "train_file",
+                     "max_train_samples", "max_eval_samples", "data_dir", "train_file",
                      "validation_file", "test_file", "split")
 PATH_SETTINGS = ("model", "discriminator", "generator", "tokenizer", "data_dir", "train_file", "validation_file",
                  "test_file")
 PRETRAIN_SETTINGS = ("discriminator", "generator", "from_scratch", "size", "objective", "tokenizer", "corpus",
                      "max_steps", "learning_rate", "batch_size", "max_seq_length", "warmup_steps", "weight_decay",
                      "mask_prob", "discriminator_weight", "temperature", "generator_size", "vocab_size", "seed")
+
+
+def family_settings(options: dict[str, Any], family: str | None) -> list[tuple[str, Any]]:
+    """The run's family options that were set away from their declared defaults."""
+    from electra_tasks.options import all_options
+
+    return [(option.name, options[option.name]) for option in all_options().values()
+            if family and option.family == family and options.get(option.name) not in (None, option.default)]
 
 
 def settings_rows(run: Run) -> list[tuple[str, Any]]:
@@ -68,6 +76,7 @@ def settings_rows(run: Run) -> list[tuple[str, Any]]:
         if value is None or value == [] or value is False or (key == "seed" and run.is_multi_seed):
             continue
         rows.append((key, f"`{value}`" if key in PATH_SETTINGS else value))
+    rows += family_settings(options, (source.config.get("task") or {}).get("family"))
     labels = source.config.get("labels")
     if isinstance(labels, list) and labels:
         rows.append(("labels", labels if len(labels) <= 12 else f"{len(labels)} labels"))

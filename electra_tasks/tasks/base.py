@@ -25,7 +25,7 @@ class TaskData:
     """Raw examples per split (a `datasets.Dataset` each) plus what the family learned of them."""
 
     splits: dict[str, Any]  # split name -> datasets.Dataset of raw examples
-    labels: list[str] | None = None  # label or tag list (None for QA/extraction/regression)
+    labels: list[str] | None = None  # label or tag list (None where the family predicts no labels)
     info: dict[str, Any] = field(default_factory=dict)  # source files, counts, notes for the log
 
     def eval_splits(self) -> list[str]:
@@ -108,9 +108,9 @@ class TaskFamily:
               data: TaskData, opts: RunOptions) -> Scored:
         """Model outputs, aligned to `features` -> metrics + predictions in the user's terms.
 
-        `outputs[k]` belongs to the model's k-th output (logits; start/end logits for QA ...): a
+        `outputs[k]` belongs to the model's k-th output (`output_names`, e.g. logits): a
         list with one numpy array per feature, sequence outputs cut to the feature's unpadded
-        length. When the split has no gold labels (a GLUE test set) metrics is {}.
+        length. When the split has no gold labels (a benchmark's test set) metrics is {}.
         """
         raise NotImplementedError
 

@@ -3,8 +3,8 @@
 Defaults: AdamW (eps 1e-6), weight decay 0.01 except LayerNorm and biases, 10% linear warm-up then
 linear decay, gradient clipping 1.0, batch 32, max length 128, 3 epochs, learning rate by model
 size (small 3e-4, base 1e-4, large 5e-5) and layer-wise learning-rate decay 0.8 (0.9 for large).
-A task definition may override any of these (RTE and STS-B train 10 epochs, SQuAD 2 ...);
-an explicit option overrides both.
+A task definition may override any of these (some tasks train longer or read longer inputs);
+an explicit option overrides both. The defaults themselves are declared in `options.py`.
 """
 
 from __future__ import annotations

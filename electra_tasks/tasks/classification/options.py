@@ -2,6 +2,8 @@
 
 from electra_tasks.options import DATA, Option
 
+PREDICT_INPUT = "a sentence, 'sentence<TAB>pair', or {\"text\": ..., \"text_pair\": ...}"  # one line of `predict` input
+
 OPTIONS = (
     Option("text_column", str, "Text column name (or number with --no-header).",
            default_text="sentence, sentence1 or text", commands=DATA),

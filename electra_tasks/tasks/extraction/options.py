@@ -2,6 +2,8 @@
 
 from electra_tasks.options import DATA, Option
 
+PREDICT_INPUT = "{\"article\": ...} or {\"sentences\": [...]}"  # one line of `predict` input
+
 OPTIONS = (
     Option("document_column", str, "Document column.", default_text="article, src or document", commands=DATA),
     Option("summary_column", str, "Reference summary column.", default_text="highlights, tgt or summary",

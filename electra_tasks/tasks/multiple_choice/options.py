@@ -2,6 +2,8 @@
 
 from electra_tasks.options import Option
 
+PREDICT_INPUT = "{\"context\": ..., \"choices\": [...]} (or the task's own columns)"  # one line of `predict` input
+
 OPTIONS = (
     Option("context_column", str, "Context column (or a dotted path into JSON, e.g. question.stem).",
            default_text="the task's; multiple-choice: context"),

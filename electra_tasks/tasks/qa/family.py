@@ -30,6 +30,7 @@ from electra_tasks.tasks.qa.model import FLAG, ElectraForQuestionAnsweringWithAn
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
 from electra_tasks.training.features import column_array, column_list
+from electra_tasks.training.windows import max_context_windows
 
 log = logging.getLogger("electra_tasks")
 
@@ -269,26 +270,17 @@ def answer_tokens(offsets: list[list[int]], answers: dict, impossible: bool) -> 
 
 
 def max_context_flags(offsets: list[list[list[int]]], sample: list[int]) -> list[list[int]]:
-    """1 where a window gives a context token its most context (BERT's `_check_is_max_context`):
-    score min(tokens left, tokens right) + 0.01 * window length, best window per token."""
-    best: dict[tuple[int, tuple[int, int]], tuple[float, int]] = {}
-    scored = []
-    for window, rows in enumerate(offsets):
-        context = [i for i, o in enumerate(rows) if o[0] >= 0]
-        n = len(context)
-        entries = []
-        for j, i in enumerate(context):
-            key = (sample[window], tuple(rows[i]))
-            score = min(j, n - 1 - j) + 0.01 * n
-            entries.append((i, key))
-            if key not in best or score > best[key][0]:
-                best[key] = (score, window)
-        scored.append(entries)
+    """1 where a window gives a context token its most context (the shared max-context rule);
+    a token is known by its example and character span."""
+    context = [[i for i, o in enumerate(rows) if o[0] >= 0] for rows in offsets]
+    owner = max_context_windows(
+        ((sample[window], tuple(offsets[window][i])), window, j, len(positions) - 1 - j, len(positions))
+        for window, positions in enumerate(context) for j, i in enumerate(positions))
     flags = []
     for window, rows in enumerate(offsets):
         row = [0] * len(rows)
-        for i, key in scored[window]:
-            row[i] = int(best[key][1] == window)
+        for i in context[window]:
+            row[i] = int(owner[(sample[window], tuple(rows[i]))] == window)
         flags.append(row)
     return flags
 

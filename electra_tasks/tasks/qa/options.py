@@ -2,6 +2,8 @@
 
 from electra_tasks.options import Option
 
+PREDICT_INPUT = "{\"question\": ..., \"context\": ...}"  # one line of `predict` input
+
 OPTIONS = (
     Option("max_query_length", int, "Question tokens kept.", default=64, encoding=True),
     Option("n_best_size", int, "Candidate starts and ends per window.", default=20),

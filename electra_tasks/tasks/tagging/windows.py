@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from electra_tasks.training.windows import max_context_windows
+
 IGNORE = -100
 
 
@@ -63,21 +65,14 @@ def plan_windows(counts: Sequence[int], capacity: int, overlap: int) -> list[tup
 
 
 def best_windows(counts: Sequence[int], windows: Sequence[tuple[int, int]]) -> list[int]:
-    """Per word, the window where it has the most context: max of min(left, right) tokens."""
+    """Per word, the window where it has the most context (the shared max-context rule)."""
     offsets = [0]
     for c in counts:
         offsets.append(offsets[-1] + c)
-    best = [-1] * len(counts)
-    best_score = [float("-inf")] * len(counts)
-    for w, (start, end) in enumerate(windows):
-        size = offsets[end] - offsets[start]
-        for word in range(start, end):
-            left = offsets[word] - offsets[start]
-            right = offsets[end] - offsets[word + 1]
-            score = min(left, right) + 0.01 * size
-            if score > best_score[word]:
-                best[word], best_score[word] = w, score
-    return best
+    owner = max_context_windows(
+        (word, w, offsets[word] - offsets[start], offsets[end] - offsets[word + 1], offsets[end] - offsets[start])
+        for w, (start, end) in enumerate(windows) for word in range(start, end))
+    return [owner.get(word, -1) for word in range(len(counts))]
 
 
 def window_features(pieces: Sequence[Sequence[int]], tag_ids: Sequence[int] | None, *, capacity: int,
