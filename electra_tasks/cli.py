@@ -64,8 +64,10 @@ def fine_tuning_command(name: str, summary: str, body: Callable[[RunOptions, dic
 
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
               inspect.Parameter("task", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                default=typer.Argument(..., metavar="TASK", help="Task name (see `electra-tasks tasks`)."),
-                                annotation=str)]
+                                default=typer.Argument(None, metavar="TASK", show_default=False,
+                                                       help="Task name (see `electra-tasks tasks`); may come from "
+                                                            "--config run_config.json."),
+                                annotation=Optional[str])]
     params += [option_parameter(option) for option in declared]
     command.__signature__ = inspect.Signature(params)
     command.__annotations__ = {p.name: p.annotation for p in params}
@@ -79,6 +81,16 @@ def typed_options(ctx: typer.Context, values: dict[str, Any]) -> set[str]:
             if getattr(ctx.get_parameter_source(key), "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")}
 
 
+def resolve_task(typed: Optional[str], from_config: Optional[str], config: Optional[str]) -> str:
+    """TASK from the command line or from --config FILE (run_config.json names its task)."""
+    if typed and from_config and typed != from_config:
+        raise UserError(f"task {typed} given, but --config {config} is a {from_config} run; drop the task "
+                        f"argument to repeat that run, or pass a config of a {typed} run")
+    if not (typed or from_config):
+        raise UserError("missing TASK: name one (see `electra-tasks tasks`) or pass --config with a run_config.json")
+    return typed or from_config
+
+
 def build_options(ctx: typer.Context, task: str, values: dict[str, Any], declared: list[Option]) -> RunOptions:
     """CLI values merged over --config: only the options the user typed win; an option left
     untouched takes the file's value, else its declaration's."""
@@ -86,7 +98,7 @@ def build_options(ctx: typer.Context, task: str, values: dict[str, Any], declare
     given = {name: values[name] for name in typed}
     known = RunOptions.field_names() - {"task"}
     merged = merge_with_config(given, typed, values.get("config"), known | {"task"})
-    merged.pop("task", None)
+    task = resolve_task(task, merged.pop("task", None), values.get("config"))
     opts = RunOptions(task, **{k: v for k, v in merged.items() if k in known})
     from electra_tasks.registry import get_task
 
@@ -140,25 +152,79 @@ def print_summary(title: str, metrics: dict[str, Any], out: Optional[str]) -> No
 
 
 # --- commands -----------------------------------------------------------------------------
+RELEASED_PAIRS = ("google/electra-small-discriminator + google/electra-small-generator",
+                  "google/electra-base-discriminator + google/electra-base-generator",
+                  "google/electra-large-discriminator + google/electra-large-generator")
+
+
+def task_rows() -> list[tuple[str, str, str, str, str]]:
+    """(task, head, metrics, hub dataset, data formats) of every task; metrics include the ones a
+    task writes for further validation splits (MNLI's accuracy_mm)."""
+    from electra_tasks.registry import all_tasks
+    from electra_tasks.tasks.base import FAMILIES
+
+    rows = []
+    for task in all_tasks():
+        hub = "/".join(p for p in task.hub_dataset if p) if task.hub_dataset else "-"
+        suffixes = [v for k, v in task.spec.get("split_metric_suffix", {}).items() if k.startswith("validation") and v]
+        metrics = list(task.metrics) + [f"{m}{suffix}" for suffix in suffixes for m in task.metrics]
+        rows.append((task.name, FAMILIES[task.family].head, ",".join(metrics), hub, task.data_formats))
+    return rows
+
+
 @app.command("tasks")
-def tasks_command() -> None:
-    """List every task: name, model head, data formats, metrics, hub dataset.
+def tasks_command(
+    wide: Annotated[bool, typer.Option("--wide", help="One line per task with every column, however wide.")] = False,
+) -> None:
+    """List every task: name, model head, metrics, hub dataset, data formats; and pre-training's models.
 
     Example: electra-tasks tasks
     """
     def body():
-        from electra_tasks.registry import all_tasks
-        from electra_tasks.tasks.base import FAMILIES
+        import shutil
+        import textwrap
 
-        rows = [("task", "head", "metrics", "hub dataset", "data formats")]
-        for task in all_tasks():
-            hub = "/".join(p for p in task.hub_dataset if p) if task.hub_dataset else "-"
-            rows.append((task.name, FAMILIES[task.family].head, ",".join(task.metrics), hub, task.data_formats))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        for row in rows:
-            typer.echo("  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)))
+        header = ("task", "head", "metrics", "hub dataset", "data formats")
+        rows = task_rows()
+        if wide:
+            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+            for row in [header, *rows]:
+                typer.echo("  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)))
+        else:  # fit the terminal: task, head and metrics on one line, the rest wrapped below
+            width = max(60, shutil.get_terminal_size((100, 24)).columns)
+            indent = " " * (max(len(r[0]) for r in rows) + 2)
+            for name, head, metrics, hub, formats in rows:
+                details = (f"hub {hub}; " if hub != "-" else "") + formats
+                for text, first in ((f"{head}: {metrics.replace(',', ', ')}", name.ljust(len(indent))),
+                                    (details, indent)):
+                    typer.echo(textwrap.fill(text, width, initial_indent=first, subsequent_indent=indent,
+                                             break_on_hyphens=False))
+        from electra_tasks.pretraining.sizes import SHAPES
+
+        typer.echo("")
+        typer.echo(textwrap.fill("pretrain-continue: --discriminator D --generator G (released pairs: "
+                                 + "; ".join(RELEASED_PAIRS) + f"), or --from-scratch --size {'|'.join(SHAPES)}",
+                                 width=10**6 if wide else max(60, shutil.get_terminal_size((100, 24)).columns),
+                                 subsequent_indent="  ", break_on_hyphens=False))
 
     run_command(body)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        from electra_tasks import __version__
+
+        typer.echo(f"electra-tasks {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Fine-tune and continue pre-training ELECTRA encoders: `electra-tasks tasks` lists the tasks;
+    `pretrain-continue` runs replaced-token detection."""
 
 
 def train_body(opts: RunOptions, values: dict[str, Any]) -> None:

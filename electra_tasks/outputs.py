@@ -22,14 +22,16 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) or 0) == 0
 
 
-def check_output_dir(path: str | Path, *, overwrite: bool, resume: bool) -> Path:
-    """Refuse an existing non-empty folder unless --overwrite or --resume; create nothing yet."""
+def check_output_dir(path: str | Path, *, overwrite: bool, resume: bool | None) -> Path:
+    """Refuse an existing non-empty folder unless --overwrite or --resume (`resume=None`: the
+    command has no --resume); create nothing yet."""
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise UserError(f"--output-dir {out}: exists and is a file; expected a folder")
     if out.is_dir() and any(out.iterdir()) and not (overwrite or resume) and is_main_process():
+        hint = "" if resume is None else " or --resume to continue the run in it"
         raise UserError(f"--output-dir {out}: exists and is not empty; pass --overwrite to replace "
-                        f"its contents or --resume to continue the run in it")
+                        f"its contents{hint}")
     return out
 
 

@@ -76,8 +76,32 @@ def test_predict_from_stdin_writes_json_lines(trained):
     result = run_cli("predict", "classification", "--model", out, input="it was good\n\nit was awful\n")
     assert result.returncode == 0, result.stderr[-2000:]
     records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert [r["label"] for r in records] == ["1", "0"]
-    assert all(0.5 <= r["score"] <= 1 and set(r["scores"]) == {"0", "1"} for r in records)
+    assert len(records) == 3  # output line N answers input line N: the blank line gets its own record
+    assert records[1] == {"line": 2, "error": "empty input line"}
+    answered = [records[0], records[2]]
+    assert [r["label"] for r in answered] == ["1", "0"]
+    assert all(0.5 <= r["score"] <= 1 and set(r["scores"]) == {"0", "1"} for r in answered)
+
+
+def test_single_sentence_model_keeps_a_tab_inside_the_sentence(trained):
+    _, out, _ = trained
+    result = run_cli("predict", "classification", "--model", out, input="it was good\tbut long\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads(result.stdout.splitlines()[-1])
+    assert record["text"] == "it was good\tbut long" and "text_pair" not in record
+
+
+def test_predict_refuses_a_model_of_another_task(trained, tiny_model):
+    _, out, _ = trained
+    cases = [("qa", out, "fine-tuned for classification (a classification task); task qa needs"),
+             ("glue-sst2", tiny_model, "an ElectraForPreTraining checkpoint, not a fine-tuned "
+                                       "ElectraForSequenceClassification"),
+             ("tagging", out, "fine-tuned for classification (a classification task); task tagging needs")]
+    for task, model, expected in cases:
+        result = run_cli("predict", task, "--model", model, input='{"question": "q", "context": "c"}\n')
+        assert result.returncode == 2, (task, result.stderr[-1500:])
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0], (task, lines)
 
 
 def test_pipeline_loads_the_fine_tuned_folder(trained):

@@ -133,7 +133,8 @@ def test_predict_writes_words_tags_and_entities(trained, tmp_path):
                  input=f"{words}\n\nmary met john\n")
     assert result.exit_code == 0, result.output[-2000:]
     records = [json.loads(line) for line in target.read_text().splitlines()]
-    assert len(records) == 2
+    assert len(records) == 3 and records[1] == {"line": 2, "error": "empty input line"}  # line N answers line N
+    del records[1]
     assert [w for w, _ in records[0]["tagged"]] == words.split()
     assert [w for w, _ in records[1]["tagged"]] == ["mary", "met", "john"]
     entity = {"type": "ORG", "start": 43, "end": 45, "text": "Acme Corp"}
@@ -173,7 +174,7 @@ def test_eval_refuses_a_model_that_is_not_a_tagger(tmp_path, tiny_model):
     from electra_tasks.training.runner import evaluate
 
     dev = write_tsv(tmp_path / "dev.tsv", toy_sentences(3, seed=0))
-    with pytest.raises(UserError, match="not a fine-tuned tagging model"):
+    with pytest.raises(UserError, match="an ElectraForPreTraining checkpoint, not a fine-tuned ElectraForTokenClassification; task tagging needs"):
         evaluate(RunOptions(task="tagging", model=str(tiny_model), validation_file=str(dev),
                             output_dir=str(tmp_path / "out")))
 

@@ -8,11 +8,14 @@ gets back is cut to size before it does any expensive work (sentence splitting, 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from electra_tasks.data.files import describe_layouts, file_and_range, load_hub_dataset, split_files
 from electra_tasks.errors import UserError
+
+log = logging.getLogger("electra_tasks")
 
 
 def sample_limit(opts, split: str) -> int | None:
@@ -35,6 +38,15 @@ def take(rows, selection: slice | int | None):
     return rows[selection]
 
 
+def limited(rows, split: str, opts):
+    """The first N rows under --max-train-samples/--max-eval-samples, saying so when it cuts."""
+    limit = sample_limit(opts, split)
+    if limit is not None and limit < len(rows):
+        option = "--max-train-samples" if split == "train" else "--max-eval-samples"
+        log.info("%s: the first %d of %d rows (%s %d)", split, limit, len(rows), option, limit)
+    return take(rows, limit)
+
+
 def wanted(split: str, opts, for_training: bool) -> bool:
     """Evaluation never reads the training split, unless it is the split asked for."""
     return for_training or split != "train" or getattr(opts, "split", None) == "train"
@@ -55,11 +67,11 @@ def load_splits(family, task, opts, *, for_training: bool) -> tuple[dict[str, An
             rows = take(family.read_file(Path(path), split, task, opts), rows_range)
             if rows_range is not None and len(rows) == 0:
                 raise UserError(f"{spec}: the row range selects no rows")
-            raw[split] = take(rows, sample_limit(opts, split))
+            raw[split] = limited(rows, split, opts)
         return raw, {split: str(spec) for split, spec in chosen.items()}
     if task.hub_dataset:
         dataset = load_hub_dataset(task, f"--data-dir with {describe_layouts(layouts)}")
-        raw = {split: family.read_hub_split(task, split, take(ds, sample_limit(opts, split)), opts)
+        raw = {split: family.read_hub_split(task, split, limited(ds, split, opts), opts)
                for split, ds in dataset.items() if wanted(split, opts, for_training)}
         return raw, {"hub": list(task.hub_dataset)}
     raise UserError(f"task {task.name}: pass --train-file/--validation-file [--test-file] (or --data-dir) "

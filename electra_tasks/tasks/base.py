@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from electra_tasks.data.files import Layout
+from electra_tasks.errors import UserError
 from electra_tasks.options import RunOptions
 from electra_tasks.registry import TaskDefinition
 
@@ -80,6 +81,24 @@ class TaskFamily:
                  labels: list[str] | None) -> TaskData:
         """Raw rows per split -> `TaskData` (label list, checks, `datasets` objects, counts)."""
         raise NotImplementedError
+
+    def check_model(self, task: TaskDefinition, config, model_name: str) -> None:
+        """`eval`/`predict`: the model must have been fine-tuned for this family (and fit the task);
+        otherwise one line naming what the model is and what the task needs."""
+        made_for = getattr(config, "electra_tasks", None) or {}
+        architectures = list(getattr(config, "architectures", None) or [])
+        need = f"task {task.name} needs a model fine-tuned with `electra-tasks train {task.name}`"
+        if made_for.get("family") not in (None, self.name):
+            raise UserError(f"--model {model_name}: fine-tuned for {made_for.get('task')} (a {made_for['family']} "
+                            f"task); {need}")
+        if self.head not in architectures:
+            what = f"an {architectures[0]} checkpoint" if architectures else "a checkpoint without an architecture"
+            raise UserError(f"--model {model_name}: {what}, not a fine-tuned {self.head}; {need}")
+
+    def model_annotations(self, task: TaskDefinition, data: TaskData, metrics: dict[str, Any]) -> dict[str, Any]:
+        """What the fine-tuned model's config.json should remember for eval/predict (saved under
+        `electra_tasks`, beside the task and family)."""
+        return {}
 
     def labels_from_model(self, config) -> list[str] | None:
         """The label list of a fine-tuned checkpoint (used by eval and predict)."""

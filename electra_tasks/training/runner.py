@@ -19,14 +19,14 @@ import torch
 from electra_tasks import modeling
 from electra_tasks import runfolder
 from electra_tasks.errors import UserError
-from electra_tasks.options import RunOptions, encoding_options
+from electra_tasks.options import RunOptions, all_options, encoding_options
 from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
 from electra_tasks.registry import TaskDefinition, get_task
 from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
 from electra_tasks.training.features import column_array, encode_cached
 from electra_tasks.training.inference import predict_outputs
-from electra_tasks.training.trainer import build_trainer
+from electra_tasks.training.trainer import TrainingClock, build_trainer, whole_run_loss
 
 log = logging.getLogger("electra_tasks")
 
@@ -74,9 +74,13 @@ def evaluate_split(family: TaskFamily, task: TaskDefinition, split: str, raw, mo
                               batch_size=int(settings["eval_batch_size"]), bf16=use_bf16(settings))
     elapsed = time.perf_counter() - started
     scored = family.score(task, raw, features, outputs, data, opts)
-    log.info("%s %s: %d examples predicted in %.1fs (%.0f examples/s)", task.name, split, len(raw),
+    log.info("%s %s: %s predicted in %.1fs (%.0f examples/s)", task.name, split, plural(len(raw), "example"),
              elapsed, len(raw) / max(elapsed, 1e-9))
     return scored
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def metric_names_for(task: TaskDefinition, split: str, metrics: dict[str, float]) -> dict[str, float]:
@@ -146,27 +150,39 @@ def train(opts: RunOptions) -> dict[str, Any]:
     prepared = prepare_training(opts, task, out)
     tokenizer, data, settings = prepared.tokenizer, prepared.data, prepared.settings
     trainer, train_features = prepared.trainer, prepared.train_features
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=_resume_point(out) if opts.resume else None)
-    runtime = time.perf_counter() - started
+    resume_from = _resume_point(out) if opts.resume else None
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    state = trainer.state
+    first_step = int(Path(resume_from).name.rsplit("-", 1)[1]) if resume_from else 0
+    runtime = next(c for c in trainer.callback_handler.callbacks if isinstance(c, TrainingClock)).elapsed()
     model = trainer.model
     metrics: dict[str, Any] = {}
     if is_main_process():
-        save_pretrained_atomic(out, model, tokenizer)
+        steps_run = state.global_step
         tokens = count_tokens(train_features) * float(settings["epochs"]) if not settings.get("max_steps") else \
-            trainer.state.global_step * settings["batch_size"] * (count_tokens(train_features) / max(len(train_features), 1))
+            steps_run * settings["batch_size"] * (count_tokens(train_features) / max(len(train_features), 1))
         metrics.update(evaluate_and_write(family, task, data, data.eval_splits(), model, tokenizer, opts, settings,
                                           out, count_key="num_eval_examples"))
         metrics["num_examples"] = len(data.splits["train"])
         metrics["train_runtime_s"] = round(runtime, 3)
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
-        metrics["train_loss"] = float(result.training_loss)
+        metrics["train_loss"] = whole_run_loss(state.log_history, result.training_loss, first_step, steps_run)
+        model.config.electra_tasks = {"task": task.name, "family": family.name,
+                                      **family.model_annotations(task, data, metrics)}
+        save_pretrained_atomic(out, model, tokenizer)
         write_run_config(out, "train", opts, settings, task, data)
-        runfolder.write_log_history(out, trainer.state.log_history)
+        runfolder.write_log_history(out, state.log_history)
         runfolder.write_metrics(out, metrics)
+        remove_if_empty(out / runfolder.CHECKPOINTS)
         if opts.push_to_hub:
             push_to_hub(model, tokenizer, opts.hub_model_id or out.name)
     return metrics
+
+
+def remove_if_empty(folder: Path) -> None:
+    """The Trainer creates OUT/checkpoints even when nothing is saved there."""
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def push_to_hub(model, tokenizer, repo_id: str) -> None:
@@ -201,9 +217,40 @@ def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, 
         scored = evaluate_split(family, task, split, raw, model, tokenizer, data, opts, settings)
         family.write_predictions(out, split, raw, scored, data, opts)
         metrics.update(metric_names_for(task, split, scored.metrics))
+        metrics[f"num_examples_{split}"] = len(raw)
         if count_key not in metrics and (split.startswith("validation") or count_key == "num_examples"):
             metrics[count_key] = len(raw)
     return metrics
+
+
+def made_for(config) -> dict[str, Any]:
+    """What a fine-tuned model remembers of its training (`model_annotations`), for eval/predict."""
+    return dict(getattr(config, "electra_tasks", None) or {})
+
+
+DATA_OPTIONS = ("data_dir", "train_file", "validation_file", "test_file")
+
+
+def recorded_data(opts: RunOptions, task: TaskDefinition) -> None:
+    """`eval` without data options reads what the model was trained on (its run_config.json),
+    not the hub: a fine-tuned OUT knows its data."""
+    if any(getattr(opts, name) for name in DATA_OPTIONS) or not Path(opts.model).is_dir():
+        return
+    recorded_file = Path(opts.model) / runfolder.RUN_CONFIG
+    if not recorded_file.is_file():
+        return
+    from electra_tasks.options import load_config_file
+
+    recorded = load_config_file(recorded_file)
+    if recorded.get("task") != task.name or not any(recorded.get(name) for name in DATA_OPTIONS):
+        return
+    for name, value in recorded.items():
+        option = all_options().get(name)
+        if option is not None and option.stored and "eval" in option.commands and name not in ("split", "output_dir") \
+                and getattr(opts, name) in (None, option.initial):
+            setattr(opts, name, value)
+    log.info("%s: no data options given; evaluating on the data the model was trained with (%s)", task.name,
+             ", ".join(f"--{n.replace('_', '-')} {getattr(opts, n)}" for n in DATA_OPTIONS if getattr(opts, n)))
 
 
 def evaluate(opts: RunOptions) -> dict[str, Any]:
@@ -213,11 +260,14 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     prepare_model_source(opts)
     split = opts.split or "validation"
     if not opts.output_dir:
-        opts.output_dir = str(Path(opts.model) / f"eval_{split}") if Path(opts.model).is_dir() \
-            else str(Path("runs") / f"{task.name}-eval_{split}")
-    out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=False)
+        name = f"eval-{task.name}-{split}"
+        opts.output_dir = str(Path(opts.model) / name) if Path(opts.model).is_dir() else str(Path("runs") / name)
+    out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=None)
     tokenizer, config, settings = load_source(opts, task)
+    family.check_model(task, config, opts.model)
+    recorded_data(opts, task)
     data = family.load(task, opts, for_training=False, labels=family.labels_from_model(config))
+    data.info["model"] = made_for(config)
     chosen = [s for s in data.splits if s == split or s.startswith(split + "_")]
     if not chosen:
         raise UserError(f"--split {split}: not in the data; available: {', '.join(data.eval_splits()) or 'none'}")
@@ -230,17 +280,26 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     return metrics
 
 
+EMPTY_LINE = "empty input line"
+
+
 def predict(opts: RunOptions, lines: list[str], source: str) -> list[dict]:
-    """Raw inputs (one per line) -> one JSON-ready record per input."""
+    """Raw inputs (one per line) -> one JSON-ready record per line, in order: a blank line gets
+    a record that says so, so output line N always answers input line N."""
     task = get_task(opts.task)
     family = family_of(task)
     tokenizer, config, settings = load_source(opts, task)
-    data = TaskData(splits={}, labels=family.labels_from_model(config))
-    raw = family.read_predict_inputs(lines, source, task, data, opts)
+    family.check_model(task, config, opts.model)
+    data = TaskData(splits={}, labels=family.labels_from_model(config), info={"model": made_for(config)})
+    if not any(line.strip() for line in lines):
+        raise UserError(f"{source}: no input lines; expected one input per line")
+    raw = family.read_predict_inputs(lines, source, task, data, opts)  # families skip blank lines
     model = family.build_model(task, opts.model, data, opts, fine_tuned=True)
     model.to("cuda" if torch.cuda.is_available() else "cpu")
     scored = evaluate_split(family, task, "predict", raw, model, tokenizer, data, opts, settings)
-    return family.predict_records(raw, scored, data)
+    records = iter(family.predict_records(raw, scored, data))
+    return [{"line": number, "error": EMPTY_LINE} if not line.strip() else next(records)
+            for number, line in enumerate(lines, start=1)]
 
 
 def train_seeds(opts: RunOptions) -> dict[str, Any]:

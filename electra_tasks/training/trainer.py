@@ -7,6 +7,7 @@ checkpoints, resume, logging and distribution (torchrun / accelerate: DDP, FSDP,
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,11 @@ class ElectraTrainer(Trainer):
                                                       self.recipe_settings["warmup_ratio"], num_training_steps)
         return self.lr_scheduler
 
+    def _get_learning_rate(self) -> float:
+        """The task head's rate (the last, undecayed group), the one --learning-rate sets: under
+        layer-wise decay the first group is the embeddings', decay ** (L + 2) times smaller."""
+        return self.lr_scheduler.get_last_lr()[-1]
+
     def _get_train_sampler(self, train_dataset=None):
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         if "length" in getattr(self.train_dataset, "column_names", []):
@@ -84,6 +90,46 @@ class ElectraTrainer(Trainer):
 
             folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
             atomic_write_text(folder / COMPLETE_MARKER, f"{self.state.global_step}\n")
+
+
+class TrainingClock(TrainerCallback):
+    """Seconds of training so far, in every log line (`elapsed_s`), counted across --resume: a
+    resumed run starts from the time logged up to its checkpoint."""
+
+    def __init__(self):
+        self.offset, self.started = 0.0, None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        import time
+
+        logged = [e["elapsed_s"] for e in state.log_history if "elapsed_s" in e]
+        self.offset, self.started = (logged[-1] if logged else 0.0), time.perf_counter()
+
+    def elapsed(self) -> float:
+        import time
+
+        return self.offset + (time.perf_counter() - self.started if self.started is not None else 0.0)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs is not None and "loss" in logs:
+            logs["elapsed_s"] = round(self.elapsed(), 3)
+
+
+def whole_run_loss(history: list[dict[str, Any]], session_loss: float, first_step: int, last_step: int) -> float:
+    """The mean training loss over every step of the run, also after --resume.
+
+    The Trainer's `training_loss` averages only the steps of this session (`first_step` + 1 ..
+    `last_step`); the steps before the checkpoint are read from the logged losses, each the mean
+    over its logging interval.
+    """
+    if first_step <= 0:
+        return float(session_loss)
+    earlier, previous = 0.0, 0
+    for entry in sorted((e for e in history if "loss" in e and e.get("step", 0) <= first_step),
+                        key=lambda e: e["step"]):
+        earlier += float(entry["loss"]) * (entry["step"] - previous)
+        previous = entry["step"]
+    return (earlier + float(session_loss) * (last_step - first_step)) / max(last_step, 1)
 
 
 class PlainProgressCallback(TrainerCallback):
@@ -150,10 +196,22 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
     )
 
 
+POINTS_PER_RUN = 20  # a short run still logs enough steps for a loss curve
+
+
+def planned_steps(settings: dict[str, Any], num_examples: int) -> int:
+    if settings.get("max_steps"):
+        return int(settings["max_steps"])
+    return int(math.ceil(num_examples / int(settings["batch_size"])) * float(settings["epochs"]))
+
+
 def build_trainer(model, tokenizer, train_features, collator, settings: dict[str, Any], opts, out: Path):
+    if getattr(opts, "logging_steps", None) is None:  # not chosen: log at least POINTS_PER_RUN times
+        steps = planned_steps(settings, len(train_features))
+        settings["logging_steps"] = max(1, min(int(settings["logging_steps"]), steps // POINTS_PER_RUN))
     args = training_arguments(settings, opts, out)
     trainer = ElectraTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
-                             processing_class=tokenizer, recipe_settings=settings)
+                             processing_class=tokenizer, recipe_settings=settings, callbacks=[TrainingClock()])
     if args.disable_tqdm:  # not a terminal: plain lines instead of the Trainer's dict printing
         trainer.remove_callback(PrinterCallback)
         trainer.add_callback(PlainProgressCallback())

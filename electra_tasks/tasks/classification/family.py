@@ -8,6 +8,7 @@ prediction file). Model: `ElectraForSequenceClassification`.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from electra_tasks.options import RunOptions
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
+
+log = logging.getLogger("electra_tasks")
 
 
 class ClassificationFamily(TaskFamily):
@@ -35,7 +38,7 @@ class ClassificationFamily(TaskFamily):
         splits = {}
         for split, rows in raw.items():
             if not regression:
-                self._check_labels(rows, label_list, split)
+                self._check_labels(rows, label_list, split, fixed=bool(task.spec.get("labels")))
             else:
                 for row in rows:
                     if row["label"] is not None:
@@ -119,16 +122,23 @@ class ClassificationFamily(TaskFamily):
                             f"training data; expected at least two (or --regression for scores)")
         return found
 
-    def _check_labels(self, rows: list[dict], label_list: list[str], split: str) -> None:
+    def _check_labels(self, rows: list[dict], label_list: list[str], split: str, fixed: bool) -> None:
+        """Labels outside the ones the model predicts: an error where the task fixes its label list
+        (bad data); where the list is learned from the training file, counted and scored as misses."""
         known = set(label_list)
+        unseen: dict[str, int] = {}
         for row in rows:
             if row["label"] is None:
                 continue
             row["label"] = str(row["label"])
             if row["label"] not in known:
-                seen = "in training" if split != "train" else "in the task's label list"
-                raise UserError(f"{row['_where']}: label '{row['label']}' was never seen {seen}; "
-                                f"expected one of {', '.join(label_list)}")
+                if fixed or split == "train":
+                    raise UserError(f"{row['_where']}: label '{row['label']}' is not one of the task's labels; "
+                                    f"expected one of {', '.join(label_list)}")
+                unseen[row["label"]] = unseen.get(row["label"], 0) + 1
+        if unseen:
+            log.warning("%s: %d example(s) have labels never seen in training (%s), scored as misses", split,
+                        sum(unseen.values()), ", ".join(f"{k} x{n}" for k, n in sorted(unseen.items())))
 
     # --- model ----------------------------------------------------------------------------
     def build_model(self, task, model_path, data, opts, *, fine_tuned):
@@ -145,9 +155,28 @@ class ClassificationFamily(TaskFamily):
                                    trust_remote_code=opts.trust_remote_code)
 
     def labels_from_model(self, config):
-        if getattr(config, "problem_type", None) == "regression" or config.num_labels == 1:
+        if is_regressor(config):
             return None
         return super().labels_from_model(config)
+
+    def check_model(self, task, config, model_name):
+        super().check_model(task, config, model_name)
+        made_for = (getattr(config, "electra_tasks", None) or {}).get("task", "another task")
+        if task.spec.get("regression") and not is_regressor(config):
+            raise UserError(f"--model {model_name}: a classifier ({config.num_labels} labels, made for {made_for}); "
+                            f"task {task.name} predicts a score (regression)")
+        if task.spec.get("labels") and not task.spec.get("regression"):
+            if is_regressor(config):
+                raise UserError(f"--model {model_name}: a regression model (one score, made for {made_for}); task "
+                                f"{task.name} predicts one of the labels {', '.join(task.spec['labels'])}")
+            labels = super().labels_from_model(config) or []
+            if sorted(labels) != sorted(task.spec["labels"]):
+                raise UserError(f"--model {model_name}: predicts the labels {', '.join(labels)} (made for {made_for}); "
+                                f"task {task.name} needs {', '.join(task.spec['labels'])}")
+
+    def model_annotations(self, task, data, metrics):
+        train = data.splits.get("train")
+        return {"text_pairs": train is not None and "text_pair" in train.column_names}
 
     # --- features -------------------------------------------------------------------------
     def encode(self, batch, tokenizer, data, opts, *, for_training):
@@ -181,7 +210,7 @@ class ClassificationFamily(TaskFamily):
             if data.labels is None:
                 metrics = glue_metrics.compute(names, [float(g) for g in gold], predictions)
             else:
-                positive = task.spec.get("positive_label", data.labels[-1])
+                positive = positive_label(task, data.labels, opts)
                 metrics = {name: (glue_metrics.binary_f1(gold, predictions, positive) if name == "f1"
                                   else glue_metrics.compute([name], gold, predictions)[name]) for name in names}
         return Scored(metrics=metrics, predictions={"labels": predictions, "probabilities": probabilities})
@@ -196,6 +225,7 @@ class ClassificationFamily(TaskFamily):
 
     # --- predict --------------------------------------------------------------------------
     def read_predict_inputs(self, lines, source, task, data, opts):
+        pairs = data.info.get("model", {}).get("text_pairs")  # None: a model from before this was recorded
         rows = []
         for number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -210,12 +240,15 @@ class ClassificationFamily(TaskFamily):
                 pair = record.get("text_pair", record.get("sentence2"))
                 if not isinstance(text, str):
                     raise UserError(f"{where(source, number, 'text')}: expected a JSON object with a \"text\" string")
+            elif pairs is False:  # a single-sentence model: a TAB is part of the sentence
+                text, pair = line, None
             else:
                 text, _, pair = line.rstrip("\n").partition("\t")
                 pair = pair or None
+            if pairs and pair is None:
+                raise UserError(f"{where(source, number)}: one sentence, but this model reads sentence pairs; "
+                                f"expected 'sentence<TAB>pair' or {{\"text\": ..., \"text_pair\": ...}}")
             rows.append({"text": text, "text_pair": pair, "label": None, "index": len(rows)})
-        if not rows:
-            raise UserError(f"{source}: no input lines; expected one sentence (or 'sentence<TAB>pair') per line")
         if all(r["text_pair"] is None for r in rows):
             for r in rows:
                 del r["text_pair"]
@@ -237,6 +270,18 @@ class ClassificationFamily(TaskFamily):
             if "text_pair" in raw.column_names:
                 records[-1]["text_pair"] = raw["text_pair"][i]
         return records
+
+
+def positive_label(task, labels: list[str], opts) -> str:
+    """Binary F1's positive class: --positive-label, else the task's, else the last of the sorted labels."""
+    chosen = opts.positive_label or task.spec.get("positive_label") or labels[-1]
+    if chosen not in labels:
+        raise UserError(f"--positive-label {chosen}: not a label of this model; expected one of {', '.join(labels)}")
+    return chosen
+
+
+def is_regressor(config) -> bool:
+    return getattr(config, "problem_type", None) == "regression" or config.num_labels == 1
 
 
 def _first_present(columns: list[str], candidates: tuple[str, ...], default):

@@ -209,9 +209,10 @@ class ExtractionFamily(TaskFamily):
         if documents:
             metrics["truncated_sentences"] = sum(truncated)
             metrics["truncated_documents"] = sum(1 for t in truncated if t > 0)
-            log.info("%d of %d documents longer than %d tokens: %d of %d sentences beyond the window, "
-                     "never selected", metrics["truncated_documents"], len(documents), opts.max_seq_length,
-                     metrics["truncated_sentences"], sum(len(d) for d in documents))
+            if metrics["truncated_documents"]:
+                log.info("%d of %d documents longer than %d tokens: %d of %d sentences beyond the window, "
+                         "never selected", metrics["truncated_documents"], len(documents), opts.max_seq_length,
+                         metrics["truncated_sentences"], sum(len(d) for d in documents))
         return Scored(metrics=metrics, predictions={"indices": chosen, "summaries": summaries,
                                                     "truncated": truncated})
 

@@ -27,9 +27,11 @@ LEAD_SENTENCES = 3
 
 @lru_cache(maxsize=1)
 def scorer():
-    from rouge_score import rouge_scorer
+    from rouge_score import rouge_scorer, tokenizers
 
-    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    # the tokenizer it would pick itself, passed explicitly: without one it logs "Using default tokenizer."
+    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True,
+                                    tokenizer=tokenizers.DefaultTokenizer(use_stemmer=True))
 
 
 def rouge(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]],

@@ -217,10 +217,6 @@ class MultipleChoiceFamily(TaskFamily):
                         info={"counts": counts, "question_in_choice": bool(task.spec.get("question_in_choice"))})
 
     def labels_from_model(self, config):
-        architectures = getattr(config, "architectures", None) or []
-        if architectures and not any("MultipleChoice" in a for a in architectures):
-            raise UserError(f"--model: a {architectures[0]} checkpoint, not a fine-tuned multiple-choice model; "
-                            f"train one first with `electra-tasks train multiple-choice|swag|copa`")
         return None
 
     # --- model ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from electra_tasks.training.windows import max_context_windows
 log = logging.getLogger("electra_tasks")
 
 DOC_STRIDE = 128  # ELECTRA's overlap between context windows (the shared --doc-stride's QA default)
+DEFAULT_NULL_THRESHOLD = 0.5  # no-answer probability above which "" is answered, for a model without its own
 
 
 def qa_setting(opts, name: str) -> int:
@@ -149,10 +150,11 @@ class QuestionAnsweringFamily(TaskFamily):
             answerability=np.asarray(outputs[2]) if version2 else None,
             n_best=qa_setting(opts, "n_best_size"), max_answer_length=qa_setting(opts, "max_answer_length"))
         contexts, ids = column_list(raw, "context"), column_list(raw, "id")
+        qa_postprocess.snap_to_words(spans, contexts)
         texts = qa_postprocess.answer_texts(spans, contexts)
         na_probs = qa_postprocess.no_answer_probability(spans) if version2 else None
         if version2:
-            threshold = float(opts.null_threshold)
+            threshold = null_threshold(opts, data)
             texts = ["" if p > threshold else t for t, p in zip(texts, na_probs)]
         predictions = dict(zip(ids, texts))
         metrics: dict[str, float] = {}
@@ -186,11 +188,15 @@ class QuestionAnsweringFamily(TaskFamily):
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}; expected "
-                                f"{{\"question\": ..., \"context\": ...}}") from None
+            if not line.lstrip().startswith("{") and "\t" in line:  # question<TAB>context, like pairs elsewhere
+                question, _, context = line.partition("\t")
+                record = {"question": question, "context": context}
+            else:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}; expected "
+                                    f"{{\"question\": ..., \"context\": ...}} or question<TAB>context") from None
             if not isinstance(record, dict):
                 raise UserError(f"{where(source, number)}: expected a JSON object with \"question\" and \"context\"")
             for key in ("question", "context"):
@@ -209,12 +215,20 @@ class QuestionAnsweringFamily(TaskFamily):
         texts, na_probs, nbest = scored.predictions["texts"], scored.predictions["na_probs"], scored.predictions["nbest"]
         records = []
         for qid, question in zip(column_list(raw, "id"), column_list(raw, "question")):
-            best = nbest[qid][0] if nbest[qid] else {"start": -1, "end": -1, "score": None}
-            records.append({"id": qid, "question": question, "answer": texts[qid], "start": best["start"],
-                            "end": best["end"], "score": best["score"],
+            best = nbest[qid][0] if nbest[qid] else {"start": -1, "end": -1, "score": None, "probability": None}
+            answered = texts[qid] != ""
+            records.append({"id": qid, "question": question, "answer": texts[qid],
+                            "start": best["start"] if answered else -1, "end": best["end"] if answered else -1,
+                            "score": best["probability"], "logit_score": best["score"],
                             "no_answer_probability": na_probs[qid] if na_probs else None})
         return records
 
+
+    def model_annotations(self, task, data, metrics):
+        """A model with unanswerable questions keeps the no-answer threshold its evaluation found."""
+        if data.info.get("version2") and "best_f1_thresh" in metrics:
+            return {"null_threshold": float(metrics["best_f1_thresh"])}
+        return {}
 
     # --- report ---------------------------------------------------------------------------
     report_plot_names = ("qa_v2.png",)
@@ -223,6 +237,13 @@ class QuestionAnsweringFamily(TaskFamily):
         from electra_tasks.tasks.qa.report import PLOT, is_qa_v2, plot_qa_v2
 
         return [(PLOT, lambda path: plot_qa_v2(run, title, path))] if is_qa_v2(run.metrics) else []
+
+
+def null_threshold(opts, data: TaskData) -> float:
+    """--null-threshold, else the threshold the model's evaluation found, else DEFAULT_NULL_THRESHOLD."""
+    if opts.null_threshold is not None:
+        return float(opts.null_threshold)
+    return float(data.info.get("model", {}).get("null_threshold", DEFAULT_NULL_THRESHOLD))
 
 
 def check_window_options(opts) -> None:

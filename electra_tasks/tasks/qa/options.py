@@ -8,6 +8,7 @@ OPTIONS = (
     Option("max_query_length", int, "Question tokens kept.", default=64, encoding=True),
     Option("n_best_size", int, "Candidate starts and ends per window.", default=20),
     Option("max_answer_length", int, "Longest answer, in tokens.", default=30),
-    Option("null_threshold", float, "Answer \"\" when the no-answer probability is above this (unanswerable "
-           "questions only).", default=0.5),
+    Option("null_threshold", float, "Answer \"\" when the no-answer probability is above this (models trained "
+           "with unanswerable questions).", default_text="the best-F1 threshold the model's evaluation found, "
+           "else 0.5"),
 )

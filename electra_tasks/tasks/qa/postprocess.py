@@ -128,6 +128,21 @@ def _group_softmax(score: np.ndarray, heads: np.ndarray) -> np.ndarray:
     return weights / np.repeat(np.add.reduceat(weights, heads), sizes)
 
 
+def snap_to_words(spans: Spans, contexts: list[str]) -> Spans:
+    """Widen every span to whole words: a span that starts or ends inside a run of letters and
+    digits (a word piece such as "##ors" of "Sensors") is extended to the run's ends, in place."""
+    contexts = list(contexts)
+    for k in range(len(spans.example)):
+        context = contexts[int(spans.example[k])]
+        start, end = int(spans.start_char[k]), int(spans.end_char[k])
+        while 0 < start < len(context) and context[start - 1].isalnum() and context[start].isalnum():
+            start -= 1
+        while 0 < end < len(context) and context[end - 1].isalnum() and context[end].isalnum():
+            end += 1
+        spans.start_char[k], spans.end_char[k] = start, end
+    return spans
+
+
 def answer_texts(spans: Spans, contexts: list[str]) -> list[str]:
     """The best answer text of every question ("" when no window had a valid span)."""
     contexts = list(contexts)  # a datasets 5 column indexes lazily, ~0.5 ms a lookup

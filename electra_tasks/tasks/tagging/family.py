@@ -111,13 +111,6 @@ class TaggingFamily(TaskFamily):
             info["unseen_tags"] = unseen
         return TaskData(splits=splits, labels=label_list, info=info)
 
-    def labels_from_model(self, config):
-        architectures = getattr(config, "architectures", None) or []
-        if architectures and not any("TokenClassification" in a for a in architectures):
-            raise UserError(f"--model: a {architectures[0]} checkpoint, not a fine-tuned tagging model; "
-                            f"train one first with `electra-tasks train tagging|conll2003`")
-        return super().labels_from_model(config)
-
     # --- model ----------------------------------------------------------------------------
     def build_model(self, task, model_path, data, opts, *, fine_tuned):
         from transformers import ElectraForTokenClassification
