@@ -99,6 +99,34 @@ def test_predict_reads_question_context_lines(v2_run):
         assert record["answer"] == "" or line["context"][record["start"]:record["end"]] == record["answer"]
 
 
+def test_v2_model_keeps_its_threshold_and_predict_uses_it(v2_run):
+    out, metrics = v2_run[1], v2_run[3]
+    saved = json.loads((out / "config.json").read_text())["electra_tasks"]
+    assert saved["task"] == "squad-v2" and saved["null_threshold"] == pytest.approx(metrics["best_f1_thresh"])
+    line = "Where do the Normans live?\tThe Normans lived in Normandy, France."  # question<TAB>context
+    opts = RunOptions(task="squad-v2", model=str(out), max_seq_length=128, doc_stride=32)
+    record = runner.predict(opts, [line], "<stdin>")[0]
+    assert 0.0 <= record["score"] <= 1.0 and isinstance(record["logit_score"], float)  # a probability, and the logit
+    expected = "" if record["no_answer_probability"] > saved["null_threshold"] else record["answer"]
+    assert record["answer"] == expected
+    always = runner.predict(RunOptions(task="squad-v2", model=str(out), max_seq_length=128, doc_stride=32,
+                                       null_threshold=1.0), [line], "<stdin>")[0]
+    assert always["answer"] != ""  # --null-threshold 1.0: never abstain
+
+
+def test_answers_are_whole_words():
+    import numpy as np
+
+    from electra_tasks.tasks.qa.postprocess import Spans, snap_to_words
+
+    context = "Sensors (optical) read 42km."
+    spans = Spans(example=np.array([0, 0, 0]), score=np.zeros(3), probability=np.zeros(3),
+                  start_char=np.array([4, 9, 23]), end_char=np.array([7, 16, 25]), first=np.array([0]),
+                  no_answer_logit=np.zeros(1))
+    snap_to_words(spans, [context])
+    assert [context[a:b] for a, b in zip(spans.start_char, spans.end_char)] == ["Sensors", "optical", "42km"]
+
+
 @pytest.mark.parametrize("line, message", [
     ('{"question": "Who?"}', "<stdin>:1 (field 'context'): missing key \"context\""),
     ('{"question": "Who?", "context": " "}', "expected a non-empty string"),

@@ -60,6 +60,15 @@ def test_resume_after_kill_is_byte_identical(tmp_path, tiny_model):
     assert "--resume: continuing from" in resumed.stderr
     assert digest(out / "model.safetensors") == digest(tmp_path / "ref" / "model.safetensors")
     assert (out / "predictions_validation.tsv").read_bytes() == (tmp_path / "ref" / "predictions_validation.tsv").read_bytes()
+    # the metrics cover the whole run, not only the resumed part
+    import json
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    ref = json.loads((tmp_path / "ref" / "metrics.json").read_text())
+    assert metrics["train_loss"] == pytest.approx(ref["train_loss"], rel=1e-5)
+    history = json.loads((out / "log_history.json").read_text())
+    before_kill = max(e["elapsed_s"] for e in history if e.get("step", 0) <= int(killed_at.split("-")[1]) and "elapsed_s" in e)
+    assert metrics["train_runtime_s"] > before_kill > 0  # the time trained before the kill is counted
 
 
 def test_half_written_checkpoint_is_not_trusted(tmp_path):

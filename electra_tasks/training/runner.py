@@ -224,7 +224,9 @@ def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, 
 
 
 def made_for(config) -> dict[str, Any]:
-    """What a fine-tuned model remembers of its training (`model_annotations`), for eval/predict."""
+    """What a fine-tuned model remembers of its training (`model_annotations`), for predict: its
+    inputs are raw lines, so they are read the way the model was trained (eval reads files as
+    training did and scores as training's evaluation did)."""
     return dict(getattr(config, "electra_tasks", None) or {})
 
 
@@ -267,7 +269,6 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     family.check_model(task, config, opts.model)
     recorded_data(opts, task)
     data = family.load(task, opts, for_training=False, labels=family.labels_from_model(config))
-    data.info["model"] = made_for(config)
     chosen = [s for s in data.splits if s == split or s.startswith(split + "_")]
     if not chosen:
         raise UserError(f"--split {split}: not in the data; available: {', '.join(data.eval_splits()) or 'none'}")

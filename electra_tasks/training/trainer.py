@@ -111,8 +111,9 @@ class TrainingClock(TrainerCallback):
         return self.offset + (time.perf_counter() - self.started if self.started is not None else 0.0)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs is not None and "loss" in logs:
-            logs["elapsed_s"] = round(self.elapsed(), 3)
+        # the Trainer appended a copy of `logs` to the history before calling back: stamp that entry
+        if logs is not None and "loss" in logs and state.log_history and "loss" in state.log_history[-1]:
+            state.log_history[-1]["elapsed_s"] = round(self.elapsed(), 3)
 
 
 def whole_run_loss(history: list[dict[str, Any]], session_loss: float, first_step: int, last_step: int) -> float:

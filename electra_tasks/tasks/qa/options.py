@@ -9,6 +9,6 @@ OPTIONS = (
     Option("n_best_size", int, "Candidate starts and ends per window.", default=20),
     Option("max_answer_length", int, "Longest answer, in tokens.", default=30),
     Option("null_threshold", float, "Answer \"\" when the no-answer probability is above this (models trained "
-           "with unanswerable questions).", default_text="the best-F1 threshold the model's evaluation found, "
-           "else 0.5"),
+           "with unanswerable questions).", default_text="predict: the best-F1 threshold the model's evaluation "
+           "found; eval: 0.5"),
 )
