@@ -107,7 +107,8 @@ def cli(*args):
 
 
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, tiny_model, toy_tokenizer):
-    from electra_tasks.tiny import SPECIAL_TOKENS, make_tiny_model, make_tokenizer
+    from electra_tasks.pretraining.vocab import SPECIAL_TOKENS
+    from electra_tasks.tiny import make_tiny_model, make_tokenizer
 
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n  \n", encoding="utf-8")

@@ -1,7 +1,7 @@
 """A WordPiece vocabulary trained on the corpus with the `tokenizers` library (BERT-style, uncased).
 
 Used by `--from-scratch` when no `--tokenizer` is given; the result is the same fast ELECTRA
-tokenizer `tiny.make_tokenizer` builds from any vocab.txt, so it saves and loads like a released one.
+tokenizer `tokenizer_from_vocab` builds from any vocab.txt, so it saves and loads like a released one.
 """
 
 from __future__ import annotations
@@ -11,7 +11,21 @@ from pathlib import Path
 
 from electra_tasks.errors import UserError
 from electra_tasks.pretraining.corpus import DOC_END, CorpusSource, iter_lines
-from electra_tasks.tiny import SPECIAL_TOKENS, make_tokenizer
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def tokenizer_from_vocab(vocab_file: str | Path, lowercase: bool = True):
+    """A fast WordPiece ELECTRA tokenizer from a vocab.txt; asserts the vocabulary really loaded.
+
+    transformers 5 ignores `vocab_file=` (silently: a 5-token tokenizer, everything [UNK]); `vocab=` works.
+    """
+    from transformers import ElectraTokenizerFast
+
+    tokenizer = ElectraTokenizerFast(vocab=str(vocab_file), do_lower_case=lowercase)
+    expected = sum(1 for line in Path(vocab_file).read_text(encoding="utf-8").splitlines() if line)
+    assert len(tokenizer) >= expected, f"tokenizer has {len(tokenizer)} tokens, vocab file {expected}"
+    return tokenizer
 
 
 def train_wordpiece(sources: list[CorpusSource], vocab_size: int, *, text_column: str = "text",
@@ -29,7 +43,7 @@ def train_wordpiece(sources: list[CorpusSource], vocab_size: int, *, text_column
                                   wordpieces_prefix="##", show_progress=False)
     with tempfile.TemporaryDirectory(prefix="electra-vocab.") as folder:
         vocab_file = Path(wordpiece.save_model(folder)[0])
-        tokenizer = make_tokenizer(vocab_file, lowercase=lowercase)
+        tokenizer = tokenizer_from_vocab(vocab_file, lowercase=lowercase)
         # the tokenizer keeps its vocabulary in memory; the temporary file may go
     return tokenizer
 
@@ -40,5 +54,5 @@ def load_tokenizer_option(name: str, *, trust_remote_code: bool = False):
 
     path = Path(name).expanduser()
     if path.is_file():
-        return make_tokenizer(path)
+        return tokenizer_from_vocab(path)
     return modeling.load_tokenizer(name, role="--tokenizer", trust_remote_code=trust_remote_code)
