@@ -38,3 +38,60 @@ def test_a_vocab_file_gives_a_fast_tokenizer_with_every_token(tmp_path):
     assert tokenizer.is_fast and len(tokenizer) == len(SPECIAL_TOKENS) + 3
     assert tokenizer.tokenize("Hello worlds") == ["hello", "world", "##s"]
     assert tokenizer.mask_token_id == SPECIAL_TOKENS.index("[MASK]")
+
+
+def _from_scratch_in_a_fresh_process(corpus, out, hash_seed: str):
+    import os
+    import subprocess
+
+    from tests.pretraining_toys import micro_cli_command
+
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "HF_HUB_OFFLINE": "1", "CI": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(micro_cli_command("pretrain-continue", "--from-scratch", "--size", "tiny", "--corpus",
+                                              corpus, "--output-dir", out, "--vocab-size", "120", "--max-steps", "3",
+                                              "--batch-size", "8", "--max-seq-length", "32", "--logging-steps", "1",
+                                              "--seed", "5"),
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_from_scratch_gives_the_same_vocabulary_and_model_in_every_process(tmp_path):
+    """The vocabulary trainer broke ties in hash-map order: each process got its own vocabulary and model."""
+    import hashlib
+    import json
+
+    from tests.pretraining_toys import write_repeated_corpus
+
+    (tmp_path / "corpus").mkdir()
+    write_repeated_corpus(tmp_path / "corpus" / "a.txt", 60, seed=1)
+    (tmp_path / "corpus" / "b.txt").write_text("\n".join(
+        f"the {w}th rider of the {v}s rode {w}ward past {v}ville" for w in ("four", "six", "seven", "ten")
+        for v in ("ash", "elm", "oak")) + "\n", encoding="utf-8")
+    runs = [tmp_path / "first", tmp_path / "second"]
+    for out, hash_seed in zip(runs, ("1", "2")):
+        _from_scratch_in_a_fresh_process(tmp_path / "corpus", out, hash_seed)
+
+    def vocabulary(out):
+        vocab = json.loads((out / "discriminator" / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+        return "\n".join(sorted(vocab, key=vocab.get))
+
+    def digest(path):
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    assert vocabulary(runs[0]) == vocabulary(runs[1])
+    for name in ("discriminator/tokenizer.json", "discriminator/model.safetensors", "generator/model.safetensors"):
+        assert digest(runs[0] / name) == digest(runs[1] / name), name
+    history = [json.loads((out / "log_history.json").read_text())[0] for out in runs]
+    assert history[0]["disc_accuracy"] == history[1]["disc_accuracy"]
+
+
+def test_the_alphabet_keeps_the_most_frequent_characters_ties_by_character(tmp_path, monkeypatch):
+    from electra_tasks.pretraining import vocab
+    from electra_tasks.pretraining.corpus import resolve_corpus
+
+    monkeypatch.setattr(vocab, "LIMIT_ALPHABET", 4)
+    (tmp_path / "c.txt").write_text("zz zz zz fe ef ab ba dc cd\n", encoding="utf-8")  # z 6, the others 2 each
+    tokenizer = vocab.train_wordpiece(resolve_corpus([str(tmp_path / "c.txt")]), 40, min_frequency=1)
+    tokens = set(tokenizer.get_vocab())
+    assert {"z", "a", "b", "c"} <= tokens and not {"d", "e", "f"} & tokens
+    assert tokenizer.tokenize("zz ab fe") == ["zz", "ab", "[UNK]"]
