@@ -101,6 +101,24 @@ def test_resume_continues_from_the_checkpoint(tmp_path, monkeypatch):
     assert metrics["global_step"] == 20 and steps[0] == 1 and steps[-1] == 20
 
 
+def test_pretraining_builds_its_own_training_arguments(tmp_path, monkeypatch):
+    from electra_tasks.pretraining import sizes
+    from electra_tasks.pretraining.run import resolve_settings, training_args
+    from electra_tasks.training import trainer as fine_tuning
+
+    monkeypatch.setattr(fine_tuning, "training_arguments",
+                        lambda *a, **k: pytest.fail("pre-training used fine-tuning's TrainingArguments"))
+    opts = PretrainOptions(corpus=["c.txt"], output_dir=str(tmp_path), from_scratch=True, size="tiny", max_steps=300,
+                           warmup_steps=7, batch_size=16, save_steps=50, logging_steps=5, seed=9)
+    args = training_args(resolve_settings(opts, sizes.RECIPES["tiny"]), opts, tmp_path)
+    assert (args.max_steps, args.warmup_steps, args.per_device_train_batch_size, args.learning_rate) == (300, 7, 16, 5e-4)
+    assert (args.save_strategy, args.save_steps, args.save_total_limit, args.logging_steps) == ("steps", 50, 2, 5)
+    assert args.output_dir == str(tmp_path / "checkpoints") and args.seed == 9 and args.lr_scheduler_type == "linear"
+    assert args.eval_strategy == "no" and args.report_to == [] and args.dataloader_num_workers == 0
+    no_saves = training_args(resolve_settings(PretrainOptions(max_steps=10), sizes.RECIPES["tiny"]), opts, tmp_path)
+    assert no_saves.save_strategy == "no" and no_saves.warmup_steps == 1  # 10% of the steps
+
+
 def cli(*args):
     result = CliRunner().invoke(app, ["pretrain-continue", *map(str, args)])
     return result.exit_code, result.stderr if hasattr(result, "stderr") else result.output

@@ -95,15 +95,39 @@ def resolve_settings(opts: PretrainOptions, recipe: dict) -> dict[str, Any]:
 
 
 def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
-    """The fine-tuning runner's TrainingArguments, with pre-training's schedule."""
-    from electra_tasks.training.trainer import training_arguments
+    """The HF Trainer's arguments, from pre-training's own settings (`resolve_settings`)."""
+    from transformers import TrainingArguments
 
-    shared = {**settings, "epochs": 1.0, "eval_batch_size": settings["batch_size"], "warmup_ratio": 0.0,
-              "torch_compile": False}
-    args = training_arguments(shared, opts, out)
-    args.warmup_steps = int(settings["warmup_steps"])
-    args.dataloader_pin_memory = torch.cuda.is_available()
-    return args
+    from electra_tasks.console import on_terminal
+
+    cuda = torch.cuda.is_available()
+    bf16 = settings["bf16"] if settings["bf16"] is not None else cuda and torch.cuda.is_bf16_supported()
+    saving = {"save_strategy": "steps", "save_steps": int(settings["save_steps"])} if settings["save_steps"] \
+        else {"save_strategy": "no"}
+    return TrainingArguments(
+        output_dir=str(out / "checkpoints"),
+        max_steps=settings["max_steps"],
+        per_device_train_batch_size=settings["batch_size"],
+        learning_rate=settings["learning_rate"],
+        lr_scheduler_type="linear",
+        warmup_steps=settings["warmup_steps"],
+        weight_decay=settings["weight_decay"],
+        max_grad_norm=settings["max_grad_norm"],
+        logging_steps=settings["logging_steps"],
+        logging_first_step=True,
+        **saving,
+        save_total_limit=2,
+        eval_strategy="no",
+        seed=int(opts.seed),
+        bf16=bool(bf16),
+        use_cpu=not cuda,  # without it, torchrun on CPU silently trains unsharded copies
+        dataloader_num_workers=0,
+        dataloader_pin_memory=cuda,
+        report_to=[name for name in (opts.report_to or "").split(",") if name] or "none",
+        disable_tqdm=not on_terminal(),
+        log_level="warning",
+        ddp_find_unused_parameters=False,
+    )
 
 
 def pretrain(opts: PretrainOptions) -> dict[str, Any]:
