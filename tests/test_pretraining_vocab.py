@@ -40,19 +40,18 @@ def test_a_vocab_file_gives_a_fast_tokenizer_with_every_token(tmp_path):
     assert tokenizer.mask_token_id == SPECIAL_TOKENS.index("[MASK]")
 
 
-def _from_scratch_in_a_fresh_process(corpus, out, hash_seed: str):
+def _start_from_scratch_run(corpus, out, hash_seed: str):
+    """`pretrain-continue --from-scratch` in a fresh process (its own hash seeds, Python's and Rust's)."""
     import os
     import subprocess
 
     from tests.pretraining_toys import micro_cli_command
 
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "HF_HUB_OFFLINE": "1", "CI": "1", "OMP_NUM_THREADS": "1"}
-    result = subprocess.run(micro_cli_command("pretrain-continue", "--from-scratch", "--size", "tiny", "--corpus",
-                                              corpus, "--output-dir", out, "--vocab-size", "120", "--max-steps", "3",
-                                              "--batch-size", "8", "--max-seq-length", "32", "--logging-steps", "1",
-                                              "--seed", "5"),
-                            capture_output=True, text=True, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
+    args = ["--from-scratch", "--size", "tiny", "--corpus", corpus, "--output-dir", out, "--vocab-size", "120",
+            "--max-steps", "3", "--batch-size", "8", "--max-seq-length", "32", "--logging-steps", "1", "--seed", "5"]
+    with open(f"{out}.log", "w") as log:
+        return subprocess.Popen(micro_cli_command("pretrain-continue", *args), stdout=log, stderr=log, env=env)
 
 
 def test_from_scratch_gives_the_same_vocabulary_and_model_in_every_process(tmp_path):
@@ -68,8 +67,9 @@ def test_from_scratch_gives_the_same_vocabulary_and_model_in_every_process(tmp_p
         f"the {w}th rider of the {v}s rode {w}ward past {v}ville" for w in ("four", "six", "seven", "ten")
         for v in ("ash", "elm", "oak")) + "\n", encoding="utf-8")
     runs = [tmp_path / "first", tmp_path / "second"]
-    for out, hash_seed in zip(runs, ("1", "2")):
-        _from_scratch_in_a_fresh_process(tmp_path / "corpus", out, hash_seed)
+    processes = [_start_from_scratch_run(tmp_path / "corpus", out, seed) for out, seed in zip(runs, "12")]
+    for out, process in zip(runs, processes):  # side by side
+        assert process.wait(timeout=300) == 0, Path(f"{out}.log").read_text()[-2000:]
 
     def vocabulary(out):
         vocab = json.loads((out / "discriminator" / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
