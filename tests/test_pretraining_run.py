@@ -89,16 +89,22 @@ def test_continue_from_a_saved_pair_starts_where_it_left_off(learned, tmp_path):
     assert metrics["global_step"] == 5 and (tmp_path / "cont" / "generator" / "model.safetensors").is_file()
 
 
-def test_resume_continues_from_the_checkpoint(tmp_path, monkeypatch):
+def test_resume_continues_from_the_checkpoint(tmp_path, monkeypatch, caplog):
+    """A longer run resumed from a finished one's last checkpoint (the kill -9 case: test_pretraining_resume.py)."""
+    from electra_tasks.training.trainer import latest_checkpoint
+
     use_micro_size(monkeypatch)
     corpus = write_repeated_corpus(tmp_path / "regular.txt", 200)
     common = dict(corpus=[str(corpus)], output_dir=str(tmp_path / "out"), from_scratch=True, size="tiny",
                   max_seq_length=32, batch_size=8, logging_steps=5, save_steps=10, seed=2)
-    pretrain(PretrainOptions(**common, max_steps=10))
-    assert (tmp_path / "out" / "checkpoints" / "checkpoint-10" / "model.safetensors").is_file()
-    metrics = pretrain(PretrainOptions(**common, max_steps=20, resume=True))
+    first = pretrain(PretrainOptions(**common, max_steps=10))
+    assert latest_checkpoint(tmp_path / "out" / "checkpoints").name == "checkpoint-10"
+    with caplog.at_level(logging.INFO, logger="electra_tasks"):
+        metrics = pretrain(PretrainOptions(**common, max_steps=20, resume=True))
+    assert "--resume: continuing from" in caplog.text and "checkpoint-10" in caplog.text
     steps = [e["step"] for e in json.loads((tmp_path / "out" / "log_history.json").read_text()) if "loss" in e]
-    assert metrics["global_step"] == 20 and steps[0] == 1 and steps[-1] == 20
+    assert metrics["global_step"] == 20 and steps == [1, 5, 10, 15, 20]
+    assert first["train_tokens"] < metrics["train_tokens"] < 2.2 * first["train_tokens"]  # the run's tokens, once
 
 
 def test_pretraining_builds_its_own_training_arguments(tmp_path, monkeypatch):

@@ -121,7 +121,8 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
         seed=int(opts.seed),
         bf16=bool(bf16),
         use_cpu=not cuda,  # without it, torchrun on CPU silently trains unsharded copies
-        dataloader_num_workers=0,
+        ignore_data_skip=True,  # a resumed corpus continues from the position saved in the checkpoint
+        dataloader_num_workers=0,  # the corpus and its position live in this process
         dataloader_pin_memory=cuda,
         report_to=[name for name in (opts.report_to or "").split(",") if name] or "none",
         disable_tqdm=not on_terminal(),
@@ -153,14 +154,15 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
                  time.perf_counter() - started)
     built = build(opts, tokenizer)
     tokenizer = built.tokenizer
-    dataset = PackedCorpus(sources, tokenizer, opts.max_seq_length, seed=opts.seed,
-                           shuffle_buffer=opts.shuffle_buffer, text_column=opts.text_column)
+    dataset = PackedCorpus(sources, tokenizer, opts.max_seq_length, seed=opts.seed, shuffle_buffer=opts.shuffle_buffer,
+                           text_column=opts.text_column, passes=None, resumable=True)
     if next(iter(dataset.examples()), None) is None:
         raise UserError(f"--corpus {' '.join(opts.corpus)}: no tokens after tokenization; expected text")
     settings = resolve_settings(opts, built.recipe)
     trainer = RTDTrainer(model=built.model, args=training_args(settings, opts, out), train_dataset=dataset,
                          data_collator=PadCollator(tokenizer.pad_token_id), processing_class=tokenizer)
     if resume_from is not None:
+        trainer.load_resume_state(resume_from)
         log.info("--resume: continuing from %s", resume_from)
     elif opts.resume:
         log.info("--resume: no checkpoint in %s, starting from the beginning", out / "checkpoints")
@@ -194,7 +196,7 @@ def warn_if_not_learned(metrics: dict[str, Any]) -> None:
 
 
 def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
-    """The last logged RTD metrics, the loss, and throughput over the whole (resumed) run."""
+    """The last logged RTD metrics, the loss, tokens over the whole (resumed) run, and this process's throughput."""
     last: dict[str, Any] = {}
     for entry in trainer.state.log_history:
         if "loss" in entry:
@@ -210,8 +212,9 @@ def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
     metrics["train_runtime_s"] = round(runtime, 3)
     trainer.flush_window()  # the steps after the last log line
     tokens = trainer.run_totals.get("tokens", 0.0)
-    metrics["train_tokens"] = int(tokens)
-    metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
+    metrics["train_tokens"] = int(tokens)  # the whole run; the rate, of this process (after a resume: since then)
+    tokens_here = tokens - trainer.totals_at_start.get("tokens", 0.0)
+    metrics["train_tokens_per_s"] = round(tokens_here / max(runtime, 1e-9), 1)
     return metrics
 
 
