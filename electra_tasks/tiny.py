@@ -10,14 +10,12 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+from electra_tasks.pretraining.vocab import SPECIAL_TOKENS, tokenizer_from_vocab
 
 
 def make_tokenizer(vocab_file: str | Path | None = None, words: Iterable[str] | None = None,
                    lowercase: bool = True):
-    """A fast WordPiece tokenizer; asserts the vocabulary really loaded (see NOTES: vocab= trap)."""
-    from transformers import ElectraTokenizerFast
-
+    """A fast WordPiece tokenizer from a vocab.txt, or from a word list (written to a temporary vocab.txt)."""
     if vocab_file is None:
         vocab = list(SPECIAL_TOKENS)
         for word in words or []:
@@ -27,10 +25,7 @@ def make_tokenizer(vocab_file: str | Path | None = None, words: Iterable[str] | 
         handle.write("\n".join(vocab) + "\n")
         handle.close()
         vocab_file = handle.name
-    tokenizer = ElectraTokenizerFast(vocab=str(vocab_file), do_lower_case=lowercase)
-    expected = sum(1 for line in Path(vocab_file).read_text(encoding="utf-8").splitlines() if line)
-    assert len(tokenizer) >= expected, f"tokenizer has {len(tokenizer)} tokens, vocab file {expected}"
-    return tokenizer
+    return tokenizer_from_vocab(vocab_file, lowercase=lowercase)
 
 
 def make_tiny_model(folder: str | Path, tokenizer, *, hidden: int = 32, layers: int = 2, heads: int = 2,

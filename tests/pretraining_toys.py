@@ -31,3 +31,20 @@ def write_repeated_corpus(path: Path, documents: int, seed: int = 0) -> Path:
         lines += [" ".join([rng.choice(WORDS)] * rng.randint(20, 28)), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def micro_cli_command(*args) -> list[str]:
+    """`python -m tests.pretraining_toys ARGS`: the real CLI in a fresh process, `--size tiny` made micro."""
+    import sys
+
+    return [sys.executable, "-m", "tests.pretraining_toys", *map(str, args)]
+
+
+if __name__ == "__main__":
+    import sys
+
+    from electra_tasks.cli import app
+    from electra_tasks.pretraining import sizes
+
+    sizes.SHAPES["tiny"] = dict(MICRO)
+    app(sys.argv[1:], prog_name="electra-tasks")

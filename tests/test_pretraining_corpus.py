@@ -84,3 +84,42 @@ def test_memory_does_not_grow_with_the_corpus(tmp_path, tokenizer):
     (tmp_path / "large.txt").write_text(line * 3000, encoding="utf-8")
     small, large = _peak_bytes(tmp_path / "small.txt", tokenizer), _peak_bytes(tmp_path / "large.txt", tokenizer)
     assert large < 1.5 * small, (small, large)  # 10x the text, about the same peak
+
+
+def _as_lists(examples):
+    return [(e["input_ids"].tolist(), e["token_type_ids"].tolist()) for e in examples]
+
+
+def test_a_saved_position_continues_the_stream_exactly(tmp_path, tokenizer, monkeypatch):
+    """Cut the endless stream anywhere (mid-file, mid-shuffle, while the buffer drains, passes later),
+    save, resume in a new corpus object: the rest is the uninterrupted stream, example for example."""
+    import itertools
+
+    from electra_tasks.pretraining import corpus as corpus_module
+
+    monkeypatch.setattr(corpus_module, "_TOKENIZE_BATCH", 3)  # positions are remembered every few lines
+    for index, (documents, length) in enumerate([(6, 9), (3, 25), (9, 4)]):
+        text = "\n\n".join("\n".join(" ".join(WORDS[(d * 3 + s + index) % 20:][:length]) for s in range(d % 3 + 1))
+                           for d in range(documents))
+        (tmp_path / f"part{index}.txt").write_text(text + "\n", encoding="utf-8")
+    sources = resolve_corpus([str(tmp_path)])
+
+    def corpus(**extra):
+        return PackedCorpus(sources, tokenizer, 16, seed=4, shuffle_buffer=5, passes=None, **extra)
+
+    one_pass = len(list(PackedCorpus(sources, tokenizer, 16, seed=4, shuffle_buffer=5)))
+    total = 3 * one_pass + 7
+    reference = _as_lists(itertools.islice(corpus(), total + 10))
+    assert reference[:one_pass] != reference[one_pass:2 * one_pass]  # each pass has its own order
+    for cut in range(total):
+        interrupted = corpus(resumable=True)
+        stream = iter(interrupted)
+        taken = list(itertools.islice(stream, cut + 4))  # a data loader reads ahead of what was trained on
+        assert _as_lists(taken) == reference[:cut + 4]
+        interrupted.forget_before(cut)
+        interrupted.save_position(tmp_path / "checkpoint", cut)
+        resumed = corpus(resumable=True)
+        resumed.resume_at(tmp_path / "checkpoint")
+        assert _as_lists(itertools.islice(resumed, 10)) == reference[cut:cut + 10], cut
+    with pytest.raises(UserError, match="another seed"):
+        PackedCorpus(sources, tokenizer, 16, seed=5, shuffle_buffer=5, passes=None).resume_at(tmp_path / "checkpoint")

@@ -89,16 +89,40 @@ def test_continue_from_a_saved_pair_starts_where_it_left_off(learned, tmp_path):
     assert metrics["global_step"] == 5 and (tmp_path / "cont" / "generator" / "model.safetensors").is_file()
 
 
-def test_resume_continues_from_the_checkpoint(tmp_path, monkeypatch):
+def test_resume_continues_from_the_checkpoint(tmp_path, monkeypatch, caplog):
+    """A longer run resumed from a finished one's last checkpoint (the kill -9 case: test_pretraining_resume.py)."""
+    from electra_tasks.training.trainer import latest_checkpoint
+
     use_micro_size(monkeypatch)
     corpus = write_repeated_corpus(tmp_path / "regular.txt", 200)
     common = dict(corpus=[str(corpus)], output_dir=str(tmp_path / "out"), from_scratch=True, size="tiny",
                   max_seq_length=32, batch_size=8, logging_steps=5, save_steps=10, seed=2)
-    pretrain(PretrainOptions(**common, max_steps=10))
-    assert (tmp_path / "out" / "checkpoints" / "checkpoint-10" / "model.safetensors").is_file()
-    metrics = pretrain(PretrainOptions(**common, max_steps=20, resume=True))
+    first = pretrain(PretrainOptions(**common, max_steps=10))
+    assert latest_checkpoint(tmp_path / "out" / "checkpoints").name == "checkpoint-10"
+    with caplog.at_level(logging.INFO, logger="electra_tasks"):
+        metrics = pretrain(PretrainOptions(**common, max_steps=20, resume=True))
+    assert "--resume: continuing from" in caplog.text and "checkpoint-10" in caplog.text
     steps = [e["step"] for e in json.loads((tmp_path / "out" / "log_history.json").read_text()) if "loss" in e]
-    assert metrics["global_step"] == 20 and steps[0] == 1 and steps[-1] == 20
+    assert metrics["global_step"] == 20 and steps == [1, 5, 10, 15, 20]
+    assert first["train_tokens"] < metrics["train_tokens"] < 2.2 * first["train_tokens"]  # the run's tokens, once
+
+
+def test_pretraining_builds_its_own_training_arguments(tmp_path, monkeypatch):
+    from electra_tasks.pretraining import sizes
+    from electra_tasks.pretraining.run import resolve_settings, training_args
+    from electra_tasks.training import trainer as fine_tuning
+
+    monkeypatch.setattr(fine_tuning, "training_arguments",
+                        lambda *a, **k: pytest.fail("pre-training used fine-tuning's TrainingArguments"))
+    opts = PretrainOptions(corpus=["c.txt"], output_dir=str(tmp_path), from_scratch=True, size="tiny", max_steps=300,
+                           warmup_steps=7, batch_size=16, save_steps=50, logging_steps=5, seed=9)
+    args = training_args(resolve_settings(opts, sizes.RECIPES["tiny"]), opts, tmp_path)
+    assert (args.max_steps, args.warmup_steps, args.per_device_train_batch_size, args.learning_rate) == (300, 7, 16, 5e-4)
+    assert (args.save_strategy, args.save_steps, args.save_total_limit, args.logging_steps) == ("steps", 50, 2, 5)
+    assert args.output_dir == str(tmp_path / "checkpoints") and args.seed == 9 and args.lr_scheduler_type == "linear"
+    assert args.eval_strategy == "no" and args.report_to == [] and args.dataloader_num_workers == 0
+    no_saves = training_args(resolve_settings(PretrainOptions(max_steps=10), sizes.RECIPES["tiny"]), opts, tmp_path)
+    assert no_saves.save_strategy == "no" and no_saves.warmup_steps == 1  # 10% of the steps
 
 
 def cli(*args):
@@ -107,7 +131,8 @@ def cli(*args):
 
 
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, tiny_model, toy_tokenizer):
-    from electra_tasks.tiny import SPECIAL_TOKENS, make_tiny_model, make_tokenizer
+    from electra_tasks.pretraining.vocab import SPECIAL_TOKENS
+    from electra_tasks.tiny import make_tiny_model, make_tokenizer
 
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n  \n", encoding="utf-8")

@@ -119,6 +119,8 @@ def build(opts: PretrainOptions, tokenizer) -> Built:
 
 def checkpoint_tokenizer(checkpoint: Path | None):
     """On --resume, the tokenizer the run started with (a from-scratch vocabulary is not retrained)."""
+    from transformers import AutoTokenizer
+
     if checkpoint is None or not (checkpoint / "tokenizer.json").is_file():
         return None
-    return modeling.load_tokenizer(str(checkpoint), role="--resume checkpoint")
+    return AutoTokenizer.from_pretrained(str(checkpoint))  # the tokenizer files, without a config.json

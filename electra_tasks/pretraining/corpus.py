@@ -5,14 +5,22 @@ file or of a hub record. Lines are tokenized in small batches and packed into se
 `max_seq_length` tokens with [CLS] A [SEP] B [SEP], following google-research/electra
 `build_pretraining_dataset.py` (`ExampleBuilder`). Nothing is held beyond one document and a
 bounded shuffle buffer, so memory does not grow with the corpus.
+
+The stream of packed examples depends only on the corpus, the tokenizer and the options, and its
+position can be saved with a checkpoint: a resumed run continues exactly where the interrupted one
+stopped, without tokenizing the text before that point again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import random
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -23,6 +31,7 @@ HUB_PREFIX = "hf:"
 TEXT_SUFFIXES = (".txt", ".text", ".raw", ".tokens")
 DOC_END = None  # sentinel in the line stream: end of a document
 _TOKENIZE_BATCH = 256
+POSITION_FILE = "corpus_position.json"  # in a checkpoint: where the example stream stands
 
 
 @dataclass(frozen=True)
@@ -94,25 +103,29 @@ def _check_utf8(path: Path) -> None:
 def iter_lines(sources: list[CorpusSource], text_column: str = "text") -> Iterator[str | None]:
     """Stripped non-blank lines, with `DOC_END` after each document (blank line, file end, record)."""
     for source in sources:
-        if source.path is not None:
-            with open(source.path, encoding="utf-8-sig", errors="replace") as handle:
-                pending = False
-                for line in handle:
-                    line = line.strip()
-                    if line:
-                        pending = True
-                        yield line
-                    elif pending:
-                        pending = False
-                        yield DOC_END
-                if pending:
-                    yield DOC_END
-        else:
-            for record in _hub_records(source, text_column):
-                lines = [line.strip() for line in record.splitlines() if line.strip()]
-                if lines:
-                    yield from lines
-                    yield DOC_END
+        for items, _ in _read(source, text_column):
+            yield from items
+
+
+def _read(source: CorpusSource, text_column: str, start: int = 0,
+          pending: bool = False) -> Iterator[tuple[list[str | None], bool]]:
+    """One source from its `start`-th unit on (a file's lines, a hub dataset's records; the end of a file
+    counts as one more), skipped without tokenizing: per unit, its items (stripped lines, `DOC_END` where
+    a document ends) and whether a document is still open after it (`pending`, carried across units)."""
+    if source.path is not None:
+        with open(source.path, encoding="utf-8-sig", errors="replace") as handle:
+            for line in itertools.islice(handle, start, None):
+                line = line.strip()
+                if line:
+                    yield [line], True
+                else:
+                    yield ([DOC_END] if pending else []), False
+                pending = bool(line)
+        yield ([DOC_END] if pending else []), False
+    else:
+        for record in itertools.islice(_hub_records(source, text_column), start, None):
+            lines = [line.strip() for line in record.splitlines() if line.strip()]
+            yield (lines + [DOC_END] if lines else []), False
 
 
 def _hub_records(source: CorpusSource, text_column: str) -> Iterator[str]:
@@ -154,6 +167,15 @@ class ExampleBuilder:
         self.length = 0
         self.target = max_length
 
+    def state(self) -> dict:
+        """Everything the next examples depend on (the sentences are never changed in place)."""
+        return {"sentences": list(self.sentences), "length": self.length, "target": self.target,
+                "rng": self.rng.getstate()}
+
+    def load_state(self, state: dict) -> None:
+        self.sentences, self.length, self.target = list(state["sentences"]), state["length"], state["target"]
+        self.rng.setstate(_rng_state(state["rng"]))
+
     def add(self, token_ids: list[int] | None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Add one tokenized line (or None at a document end); returns finished examples."""
         if token_ids is None:
@@ -194,64 +216,187 @@ class ExampleBuilder:
 
 
 class PackedCorpus(torch.utils.data.IterableDataset):
-    """One pass over the corpus per iteration: packed examples through a bounded shuffle buffer."""
+    """Packed examples, pass after pass over the corpus, through a bounded shuffle buffer.
+
+    Pass p reads the sources in an order drawn from (seed, p) and packs and shuffles with generators
+    seeded from (seed, p); `passes=None` repeats for ever (training: the Trainer stops at max_steps, so
+    batches run on across pass ends). With `resumable`, the stream remembers recent points where its
+    whole state is known; `save_position(folder, n)` writes the point after `n` examples and
+    `resume_at(folder)` makes the next iteration continue from there.
+    """
 
     def __init__(self, sources: list[CorpusSource], tokenizer, max_seq_length: int, *, seed: int = 0,
-                 shuffle_buffer: int = 2000, text_column: str = "text"):
+                 shuffle_buffer: int = 2000, text_column: str = "text", passes: int | None = 1,
+                 resumable: bool = False):
         super().__init__()
         self.sources, self.tokenizer, self.max_seq_length = sources, tokenizer, int(max_seq_length)
         self.seed, self.shuffle_buffer, self.text_column = seed, max(1, int(shuffle_buffer)), text_column
-        self.epoch = 0
+        self.passes, self.resumable = passes, resumable
+        self._points: deque[dict] = deque()  # recent points of the stream being iterated, oldest first
+        self._start: tuple[dict, int] | None = None  # (point, examples after it) where the next iteration begins
 
-    def set_epoch(self, epoch: int) -> None:
-        """Called by the Trainer at each pass: a different file order and shuffle each time."""
-        self.epoch = int(epoch)
+    def examples(self) -> Iterator[dict[str, np.ndarray]]:
+        """The first pass's packed examples, unshuffled (for inspection and tests)."""
+        return (example for example in self._packed(self._pass_start(0, emitted=0)) if example is not None)
 
-    def _tokenized(self, rng: random.Random) -> Iterator[list[int] | None]:
-        sources = list(self.sources)
-        if len(sources) > 1:
-            rng.shuffle(sources)
-        batch: list[str] = []
-        for line in iter_lines(sources, self.text_column):
-            if line is DOC_END:
-                yield from self._encode(batch)
-                batch = []
-                yield None
-            else:
-                batch.append(line)
-                if len(batch) >= _TOKENIZE_BATCH:
-                    yield from self._encode(batch)
-                    batch = []
-        yield from self._encode(batch)
+    def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
+        point, skip = self._start or (self._pass_start(0, emitted=0), 0)
+        self._start = None
+        self._points.clear()
+        return itertools.islice(self._stream(_Cursor(point, self._builder())), skip, None)
 
-    def _encode(self, lines: list[str]) -> Iterator[list[int]]:
+    # -- the stream -------------------------------------------------------------------------------------
+
+    def _builder(self, rng: random.Random | None = None) -> ExampleBuilder:
+        return ExampleBuilder(self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.max_seq_length,
+                              rng or random.Random(0))
+
+    def _pass_start(self, pass_index: int, emitted: int) -> dict:
+        """The point where pass `pass_index` begins, `emitted` examples into the stream."""
+        rng = random.Random(self.seed * 1000003 + pass_index)  # file order, then packing
+        order = list(range(len(self.sources)))
+        if len(order) > 1:
+            rng.shuffle(order)
+        return {"emitted": emitted, "pass": pass_index, "order": order, "done": 0, "unit": 0, "pending": False,
+                "builder": self._builder(rng).state(),
+                "shuffle_rng": random.Random(self.seed * 7919 + pass_index + 1).getstate(),
+                "buffer": [], "draining": False}
+
+    def _stream(self, cursor: _Cursor) -> Iterator[dict[str, np.ndarray]]:
+        self._remember(cursor)
+        while self.passes is None or cursor.pass_index < self.passes:
+            if not cursor.draining:
+                for example in self._packed_from(cursor):
+                    if example is None:  # the whole state is in `cursor` here
+                        self._remember(cursor)
+                    elif len(cursor.buffer) < self.shuffle_buffer:
+                        cursor.buffer.append(example)
+                    else:
+                        index = cursor.shuffle_rng.randrange(len(cursor.buffer))
+                        example, cursor.buffer[index] = cursor.buffer[index], example
+                        cursor.emitted += 1
+                        yield example
+                cursor.shuffle_rng.shuffle(cursor.buffer)
+                cursor.draining = True
+                self._remember(cursor)
+            if not cursor.buffer:
+                return  # the buffer holds a pass's last examples: this one had none (no tokens in the corpus)
+            for example in cursor.buffer:
+                cursor.emitted += 1
+                yield example
+            cursor = _Cursor(self._pass_start(cursor.pass_index + 1, cursor.emitted), self._builder())
+            self._remember(cursor)
+
+    def _packed(self, point: dict) -> Iterator[dict[str, np.ndarray] | None]:
+        return self._packed_from(_Cursor(point, self._builder()))
+
+    def _packed_from(self, cursor: _Cursor) -> Iterator[dict[str, np.ndarray] | None]:
+        """The rest of this pass, packed; None wherever nothing is pending outside `cursor` (between units)."""
+        lines: list[str] = []
+        since_point = 0
+        while cursor.done < len(cursor.order):
+            source = self.sources[cursor.order[cursor.done]]
+            for items, pending in _read(source, self.text_column, cursor.unit, cursor.pending):
+                cursor.unit, cursor.pending = cursor.unit + 1, pending
+                for item in items:
+                    if item is DOC_END:
+                        yield from self._pack(lines, cursor.builder)
+                        lines = []
+                        yield from self._pack_end(cursor.builder)
+                    else:
+                        lines.append(item)
+                        since_point += 1
+                        if len(lines) >= _TOKENIZE_BATCH:
+                            yield from self._pack(lines, cursor.builder)
+                            lines = []
+                if not lines and since_point >= _TOKENIZE_BATCH:
+                    since_point = 0
+                    yield None
+            cursor.done, cursor.unit, cursor.pending = cursor.done + 1, 0, False
+        yield from self._pack(lines, cursor.builder)
+        yield from self._pack_end(cursor.builder)
+
+    def _pack(self, lines: list[str], builder: ExampleBuilder) -> Iterator[dict[str, np.ndarray]]:
         if lines:
             for ids in self.tokenizer(lines, add_special_tokens=False)["input_ids"]:
                 if ids:
-                    yield ids
+                    for input_ids, types in builder.add(ids):
+                        yield {"input_ids": input_ids, "token_type_ids": types}
 
-    def examples(self) -> Iterator[dict[str, np.ndarray]]:
-        """Unshuffled packed examples (for inspection and tests)."""
-        rng = random.Random(self.seed * 1000003 + self.epoch)
-        builder = ExampleBuilder(self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.max_seq_length, rng)
-        for ids in self._tokenized(rng):
-            for input_ids, types in builder.add(ids):
-                yield {"input_ids": input_ids, "token_type_ids": types}
+    @staticmethod
+    def _pack_end(builder: ExampleBuilder) -> Iterator[dict[str, np.ndarray]]:
         for input_ids, types in builder.add(None):
             yield {"input_ids": input_ids, "token_type_ids": types}
 
-    def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
-        rng = random.Random(self.seed * 7919 + self.epoch + 1)
-        buffer: list[dict[str, np.ndarray]] = []
-        for example in self.examples():
-            if len(buffer) < self.shuffle_buffer:
-                buffer.append(example)
-                continue
-            index = rng.randrange(len(buffer))
-            yield buffer[index]
-            buffer[index] = example
-        rng.shuffle(buffer)
-        yield from buffer
+    # -- positions ----------------------------------------------------------------------------------------
+
+    def _remember(self, cursor: _Cursor) -> None:
+        if self.resumable:
+            self._points.append(cursor.point())
+
+    def forget_before(self, examples: int) -> None:
+        """The consumer has taken `examples` examples: drop the points no save can need any more."""
+        while len(self._points) > 1 and self._points[1]["emitted"] <= examples:
+            self._points.popleft()
+
+    def _fingerprint(self) -> dict[str, Any]:
+        """What the stream depends on, besides the text itself (a different one cannot resume the position)."""
+        names = hashlib.sha256("\n".join(str(source) for source in self.sources).encode("utf-8")).hexdigest()
+        return {"corpus": f"{len(self.sources)} sources, sha256 of their names {names[:16]}", "seed": self.seed,
+                "max_seq_length": self.max_seq_length, "shuffle_buffer": self.shuffle_buffer,
+                "vocabulary_size": len(self.tokenizer)}
+
+    def save_position(self, folder: Path, examples: int) -> None:
+        """Write where the stream stands after its first `examples` examples into `folder` (a checkpoint)."""
+        from electra_tasks.outputs import atomic_write_json
+
+        if not self.resumable:
+            raise AssertionError("save_position needs PackedCorpus(resumable=True)")
+        known = [point for point in self._points if point["emitted"] <= examples]
+        if not known:
+            raise AssertionError(f"no stream position at or before example {examples} is remembered")
+        point = known[-1]
+        buffer = [[e["input_ids"].tolist(), e["token_type_ids"].tolist()] for e in point["buffer"]]
+        atomic_write_json(Path(folder) / POSITION_FILE, {
+            **self._fingerprint(), "examples": examples, "skip": examples - point["emitted"],
+            "point": {**point, "buffer": buffer}}, indent=None)
+
+    def resume_at(self, folder: Path) -> int:
+        """The next iteration continues where `save_position` left the stream; returns the examples before it."""
+        saved = json.loads((Path(folder) / POSITION_FILE).read_text(encoding="utf-8"))
+        for key, value in self._fingerprint().items():
+            if saved.get(key) != value:
+                raise UserError(f"--resume: {folder} was saved with another {key.replace('_', ' ')} ({saved.get(key)}"
+                                f", now {value}); resume with the options the run started with")
+        point = saved["point"]
+        point["buffer"] = [{"input_ids": np.asarray(ids, dtype=np.int32), "token_type_ids": np.asarray(types, dtype=np.int8)}
+                           for ids, types in point["buffer"]]
+        self._start = (point, int(saved["skip"]))
+        return int(saved["examples"])
+
+
+def _rng_state(state) -> tuple:
+    """A `random.Random` state as `getstate` gives it, also from its JSON form (lists)."""
+    version, internal, gauss = state
+    return version, tuple(internal), gauss
+
+
+class _Cursor:
+    """The live state of the stream between two examples, made from a point; `point()` copies it back out."""
+
+    def __init__(self, point: dict, builder: ExampleBuilder):
+        self.emitted, self.pass_index, self.order = point["emitted"], point["pass"], list(point["order"])
+        self.done, self.unit, self.pending = point["done"], point["unit"], point["pending"]
+        self.builder = builder
+        builder.load_state(point["builder"])
+        self.shuffle_rng = random.Random()
+        self.shuffle_rng.setstate(_rng_state(point["shuffle_rng"]))
+        self.buffer, self.draining = list(point["buffer"]), point["draining"]
+
+    def point(self) -> dict:
+        return {"emitted": self.emitted, "pass": self.pass_index, "order": list(self.order), "done": self.done,
+                "unit": self.unit, "pending": self.pending, "builder": self.builder.state(),
+                "shuffle_rng": self.shuffle_rng.getstate(), "buffer": list(self.buffer), "draining": self.draining}
 
 
 class PadCollator:

@@ -45,9 +45,6 @@ class PretrainOptions:
     resume: bool = False
     overwrite: bool = False
     trust_remote_code: bool = False
-    # read by training.trainer.training_arguments, which pre-training shares with fine-tuning
-    push_to_hub: bool = False
-    hub_model_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -95,15 +95,40 @@ def resolve_settings(opts: PretrainOptions, recipe: dict) -> dict[str, Any]:
 
 
 def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
-    """The fine-tuning runner's TrainingArguments, with pre-training's schedule."""
-    from electra_tasks.training.trainer import training_arguments
+    """The HF Trainer's arguments, from pre-training's own settings (`resolve_settings`)."""
+    from transformers import TrainingArguments
 
-    shared = {**settings, "epochs": 1.0, "eval_batch_size": settings["batch_size"], "warmup_ratio": 0.0,
-              "torch_compile": False}
-    args = training_arguments(shared, opts, out)
-    args.warmup_steps = int(settings["warmup_steps"])
-    args.dataloader_pin_memory = torch.cuda.is_available()
-    return args
+    from electra_tasks.console import on_terminal
+
+    cuda = torch.cuda.is_available()
+    bf16 = settings["bf16"] if settings["bf16"] is not None else cuda and torch.cuda.is_bf16_supported()
+    saving = {"save_strategy": "steps", "save_steps": int(settings["save_steps"])} if settings["save_steps"] \
+        else {"save_strategy": "no"}
+    return TrainingArguments(
+        output_dir=str(out / "checkpoints"),
+        max_steps=settings["max_steps"],
+        per_device_train_batch_size=settings["batch_size"],
+        learning_rate=settings["learning_rate"],
+        lr_scheduler_type="linear",
+        warmup_steps=settings["warmup_steps"],
+        weight_decay=settings["weight_decay"],
+        max_grad_norm=settings["max_grad_norm"],
+        logging_steps=settings["logging_steps"],
+        logging_first_step=True,
+        **saving,
+        save_total_limit=2,
+        eval_strategy="no",
+        seed=int(opts.seed),
+        bf16=bool(bf16),
+        use_cpu=not cuda,  # without it, torchrun on CPU silently trains unsharded copies
+        ignore_data_skip=True,  # a resumed corpus continues from the position saved in the checkpoint
+        dataloader_num_workers=0,  # the corpus and its position live in this process
+        dataloader_pin_memory=cuda,
+        report_to=[name for name in (opts.report_to or "").split(",") if name] or "none",
+        disable_tqdm=not on_terminal(),
+        log_level="warning",
+        ddp_find_unused_parameters=False,
+    )
 
 
 def pretrain(opts: PretrainOptions) -> dict[str, Any]:
@@ -129,14 +154,15 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
                  time.perf_counter() - started)
     built = build(opts, tokenizer)
     tokenizer = built.tokenizer
-    dataset = PackedCorpus(sources, tokenizer, opts.max_seq_length, seed=opts.seed,
-                           shuffle_buffer=opts.shuffle_buffer, text_column=opts.text_column)
+    dataset = PackedCorpus(sources, tokenizer, opts.max_seq_length, seed=opts.seed, shuffle_buffer=opts.shuffle_buffer,
+                           text_column=opts.text_column, passes=None, resumable=True)
     if next(iter(dataset.examples()), None) is None:
         raise UserError(f"--corpus {' '.join(opts.corpus)}: no tokens after tokenization; expected text")
     settings = resolve_settings(opts, built.recipe)
     trainer = RTDTrainer(model=built.model, args=training_args(settings, opts, out), train_dataset=dataset,
                          data_collator=PadCollator(tokenizer.pad_token_id), processing_class=tokenizer)
     if resume_from is not None:
+        trainer.load_resume_state(resume_from)
         log.info("--resume: continuing from %s", resume_from)
     elif opts.resume:
         log.info("--resume: no checkpoint in %s, starting from the beginning", out / "checkpoints")
@@ -170,7 +196,7 @@ def warn_if_not_learned(metrics: dict[str, Any]) -> None:
 
 
 def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
-    """The last logged RTD metrics, the loss, and throughput over the whole (resumed) run."""
+    """The last logged RTD metrics, the loss, tokens over the whole (resumed) run, and this process's throughput."""
     last: dict[str, Any] = {}
     for entry in trainer.state.log_history:
         if "loss" in entry:
@@ -186,8 +212,9 @@ def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
     metrics["train_runtime_s"] = round(runtime, 3)
     trainer.flush_window()  # the steps after the last log line
     tokens = trainer.run_totals.get("tokens", 0.0)
-    metrics["train_tokens"] = int(tokens)
-    metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
+    metrics["train_tokens"] = int(tokens)  # the whole run; the rate, of this process (after a resume: since then)
+    tokens_here = tokens - trainer.totals_at_start.get("tokens", 0.0)
+    metrics["train_tokens_per_s"] = round(tokens_here / max(runtime, 1e-9), 1)
     return metrics
 
 

@@ -45,7 +45,28 @@ class SeededLengthGroupedSampler(LengthGroupedSampler):
         return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
 
 
-class ElectraTrainer(Trainer):
+class MarkedCheckpoints:
+    """Trainer mixin: every checkpoint ends with a completion marker renamed into place (fine-tuning and pre-training).
+
+    A run killed while saving leaves a checkpoint without the marker; `latest_checkpoint` skips it, so
+    `--resume` never trusts half-written weights or optimizer state. `save_resume_state` writes what
+    else a resume needs into the checkpoint, before the marker.
+    """
+
+    def save_resume_state(self, folder: Path) -> None:
+        pass
+
+    def _save_checkpoint(self, model, trial):
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            from electra_tasks.outputs import atomic_write_text
+
+            folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
+            self.save_resume_state(folder)
+            atomic_write_text(folder / COMPLETE_MARKER, f"{self.state.global_step}\n")
+
+
+class ElectraTrainer(MarkedCheckpoints, Trainer):
     """Trainer with ELECTRA's optimizer groups and cheap length grouping."""
 
     def __init__(self, *args, recipe_settings: dict[str, Any], **kwargs):
@@ -77,19 +98,6 @@ class ElectraTrainer(Trainer):
                                               lengths=column_array(self.train_dataset, "length").tolist(),
                                               seed=seed)
         return super()._get_train_sampler(dataset)
-
-    def _save_checkpoint(self, model, trial):
-        """The Trainer's checkpoint, then a completion marker renamed into place.
-
-        A run killed while saving leaves a checkpoint without the marker; `latest_checkpoint`
-        skips it, so `--resume` never trusts half-written weights or optimizer state.
-        """
-        super()._save_checkpoint(model, trial)
-        if self.args.should_save:
-            from electra_tasks.outputs import atomic_write_text
-
-            folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
-            atomic_write_text(folder / COMPLETE_MARKER, f"{self.state.global_step}\n")
 
 
 class TrainingClock(TrainerCallback):
