@@ -17,8 +17,9 @@ from typing import Any
 
 import torch
 
+from electra_tasks import runfolder
 from electra_tasks.errors import UserError
-from electra_tasks.outputs import atomic_write_json, check_output_dir, is_main_process, save_pretrained_atomic
+from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
 from electra_tasks.pretraining import sizes
 from electra_tasks.pretraining.build import build, checkpoint_tokenizer
 from electra_tasks.pretraining.corpus import PackedCorpus, PadCollator, has_text, resolve_corpus
@@ -27,11 +28,6 @@ from electra_tasks.pretraining.options import PretrainOptions
 from electra_tasks.pretraining.vocab import load_tokenizer_option, train_wordpiece
 
 log = logging.getLogger("electra_tasks")
-
-RUN_CONFIG = "run_config.json"
-LOG_HISTORY = "log_history.json"
-METRICS = "metrics.json"
-
 
 def check_options(opts: PretrainOptions) -> None:
     """The start (pair or from scratch) and every number, before anything is read or written."""
@@ -105,7 +101,7 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
     saving = {"save_strategy": "steps", "save_steps": int(settings["save_steps"])} if settings["save_steps"] \
         else {"save_strategy": "no"}
     return TrainingArguments(
-        output_dir=str(out / "checkpoints"),
+        output_dir=str(out / runfolder.CHECKPOINTS),
         max_steps=settings["max_steps"],
         per_device_train_batch_size=settings["batch_size"],
         learning_rate=settings["learning_rate"],
@@ -142,7 +138,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
         raise UserError(f"--corpus {' '.join(opts.corpus)}: empty; expected text (one sentence or paragraph "
                         f"per line, a blank line between documents)")
     out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=opts.resume)
-    resume_from = latest_checkpoint(out / "checkpoints") if opts.resume else None
+    resume_from = latest_checkpoint(out / runfolder.CHECKPOINTS) if opts.resume else None
     tokenizer = checkpoint_tokenizer(resume_from)
     if tokenizer is None and opts.tokenizer:
         tokenizer = load_tokenizer_option(opts.tokenizer, trust_remote_code=opts.trust_remote_code)
@@ -165,7 +161,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
         trainer.load_resume_state(resume_from)
         log.info("--resume: continuing from %s", resume_from)
     elif opts.resume:
-        log.info("--resume: no checkpoint in %s, starting from the beginning", out / "checkpoints")
+        log.info("--resume: no checkpoint in %s, starting from the beginning", out / runfolder.CHECKPOINTS)
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     runtime = time.perf_counter() - started
@@ -219,30 +215,21 @@ def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
 
 
 def write_outputs(out: Path, built, tokenizer, opts, settings, trainer, metrics, sources) -> None:
-    import transformers
-
-    from electra_tasks import __version__
-
     model = built.model
     if model.discriminator is not None:
         save_pretrained_atomic(out / "discriminator", model.discriminator, tokenizer)
         save_pretrained_atomic(out / "generator", model.generator, tokenizer)
     else:
         save_pretrained_atomic(out / "mlm", model.generator, tokenizer)
-    atomic_write_json(out / LOG_HISTORY, trainer.state.log_history)
-    atomic_write_json(out / METRICS, metrics)
-    atomic_write_json(out / RUN_CONFIG, {
-        "command": "pretrain-continue",
-        "options": opts.to_dict(),
-        "recipe": {**settings, "generator_size": built.generator_size, "mask_prob": opts.mask_prob,
-                   "discriminator_weight": opts.discriminator_weight, "temperature": opts.temperature,
-                   "vocab_size": len(tokenizer)},
-        "corpus": [str(s) for s in sources[:1000]],
-        "corpus_files": len(sources),
-        "discriminator_config": model.discriminator.config.to_dict() if model.discriminator is not None else None,
-        "generator_config": model.generator.config.to_dict(),
-        "versions": {"electra_tasks": __version__, "transformers": transformers.__version__,
-                     "torch": torch.__version__},
-    })
+    runfolder.write_log_history(out, trainer.state.log_history)
+    runfolder.write_metrics(out, metrics)
+    runfolder.write_run_config(
+        out, "pretrain-continue", opts.to_dict(),
+        recipe={**settings, "generator_size": built.generator_size, "mask_prob": opts.mask_prob,
+                "discriminator_weight": opts.discriminator_weight, "temperature": opts.temperature,
+                "vocab_size": len(tokenizer)},
+        corpus=[str(s) for s in sources[:1000]], corpus_files=len(sources),
+        discriminator_config=model.discriminator.config.to_dict() if model.discriminator is not None else None,
+        generator_config=model.generator.config.to_dict())
     log.info("pre-training finished: %d steps in %.0fs; outputs in %s", metrics["global_step"],
              metrics["train_runtime_s"], out)
