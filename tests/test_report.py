@@ -321,3 +321,33 @@ def test_help_has_an_example():
 def test_number_formatting():
     assert [fmt(v) for v in (0.8123456, 78.4512, 1792.9, 872, 3e-4, 1.5e-5, 0.0, None, True, [1, 0.5])] == \
         ["0.8123", "78.45", "1792.9", "872", "0.0003", "1.5e-05", "0", "n/a", "True", "1, 0.5000"]
+
+
+def test_tagging_run_gets_a_per_type_chart(tmp_path):
+    metrics = {"precision": 0.6, "recall": 0.7, "f1": 0.65, "accuracy": 0.93, "PER_precision": 0.8, "PER_recall": 0.9,
+               "PER_f1": 0.85, "LOC_precision": 0.5, "LOC_recall": 0.4, "LOC_f1": 0.44, "num_eval_examples": 3250}
+    folder = write_run(tmp_path / "ner", metrics, run_config("conll2003", "tagging", "f1"), trainer_log(40, 10))
+    written = report(folder)
+    assert folder / "report" / "entity_types.png" in written
+    check_png(folder / "report" / "entity_types.png")
+    assert "Precision, recall and F1 per entity type (LOC, PER)" in (folder / "report" / "README.md").read_text()
+
+
+def test_markdown_reads_nested_counts_and_one_point(tmp_path):
+    config = run_config("squad", "qa", "f1")
+    config["data"]["counts"] = {"validation": {"questions": 60, "articles": 12, "unanswerable": 0}}
+    folder = write_run(tmp_path / "qa", {"exact_match": 1.0, "f1": 9.0}, config, trainer_log(1, 5))
+    report(folder)
+    markdown = (folder / "report" / "README.md").read_text()
+    assert "validation 60 questions, 12 articles, 0 unanswerable" in markdown and "{" not in markdown
+    assert "(1 logged point)." in markdown
+
+
+def test_axes_of_never_negative_quantities_start_at_zero():
+    from electra_tasks.report.figures import from_zero, new_figure
+
+    _, axes = new_figure()
+    ax = axes[0][0]
+    ax.plot([1, 2, 3], [0.0, 0.0, 0.0])  # e.g. a learning rate that stayed at 0
+    from_zero(ax)
+    assert ax.get_ylim() == (0.0, 1.0)

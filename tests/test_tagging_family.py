@@ -233,3 +233,19 @@ def test_predictions_file_keeps_three_fields_per_line():
 
     text = conll_text([["New York", "is"], ["hi"]], [["B-LOC", "O"], ["O"]], [["B-LOC", "B-PER"], ["O"]])
     assert text == "New_York B-LOC B-LOC\nis O B-PER\n\nhi O O\n\n"
+
+
+def test_summarization_refuses_a_tagger_in_one_line(trained):
+    _, out, _ = trained
+    config = json.loads((out / "config.json").read_text())
+    config.pop("electra_tasks")  # as a tagger saved before models remembered their task
+    (out.parent / "old-tagger").mkdir(exist_ok=True)
+    for item in out.iterdir():
+        if item.is_file():
+            (out.parent / "old-tagger" / item.name).write_bytes(item.read_bytes())
+    (out.parent / "old-tagger" / "config.json").write_text(json.dumps(config))
+    for model, expected in ((out, "fine-tuned for tagging (a tagging task); task cnn-dailymail needs"),
+                            (out.parent / "old-tagger", "not a sentence selector (not_selected, selected)")):
+        result = cli("predict", "cnn-dailymail", "--model", model, input='{"article": "One. Two."}\n')
+        assert result.exit_code == 2, result.output[-2000:]
+        assert expected in result.stderr and "Traceback" not in result.output

@@ -35,6 +35,14 @@ def save_figure(fig, path: Path) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
+def from_zero(ax) -> None:
+    """A quantity that is never negative (loss, rate, score) gets no negative ticks, even when every
+    value is 0 and matplotlib would centre the axis on it."""
+    values = [v for line in ax.get_lines() for v in line.get_ydata() if is_number(float(v))]
+    if values and min(values) >= 0:
+        ax.set_ylim(bottom=0, top=max(max(values) * 1.1, 1e-12) if max(values) > 0 else 1)
+
+
 def note(ax, text: str) -> None:
     """A line of explanation at the bottom of the axes, with room made so it covers no point."""
     ax.margins(y=0.25)
@@ -60,12 +68,15 @@ def plot_loss(run: Run, title: str, path: Path) -> str | None:
         steps, lrs = series(run.history, "learning_rate")
         if steps:
             lr_ax = ax.twinx()
-            extra = lr_ax.plot(steps, lrs, color="tab:orange", linestyle="--", linewidth=1, label="learning rate (first parameter group)")
+            which = "learning rate" if run.is_pretraining else "learning rate (task head; lower layers decay)"
+            extra = lr_ax.plot(steps, lrs, color="tab:orange", linestyle="--", linewidth=1, label=which)
             lr_ax.set_ylabel("learning rate", color="tab:orange")
             lr_ax.tick_params(axis="y", colors="tab:orange")
+            from_zero(lr_ax)
     if max(len(c[0]) for c in curves.values()) == 1:
         note(ax, "only one logged step: log more often (--logging-steps) to see a curve")
     ax.set(title=f"{title}: training loss", xlabel="optimizer step", ylabel="loss")
+    from_zero(ax)
     ax.grid(alpha=0.3)
     ax.legend(handles=ax.get_lines() + extra, loc="upper right", fontsize=8)
     save_figure(fig, path)
@@ -106,6 +117,7 @@ def plot_main_metric(run: Run, metric: str, title: str, path: Path) -> str | Non
         note(ax, "evaluated once, at the end of training: one point per run "
                  "(the log history has no per-step evaluation)")
     ax.set(title=f"{title}: {metric} (validation)", xlabel="optimizer step", ylabel=metric)
+    from_zero(ax)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     save_figure(fig, path)

@@ -51,6 +51,14 @@ PRETRAIN_SETTINGS = ("discriminator", "generator", "from_scratch", "size", "obje
                      "mask_prob", "discriminator_weight", "temperature", "generator_size", "vocab_size", "seed")
 
 
+def count_text(count: Any) -> str:
+    """A split's count as a person reads it: 60, or "60 questions, 12 articles" (never a dict)."""
+    if isinstance(count, dict):
+        return ", ".join(f"{fmt(v) if not isinstance(v, list) else '/'.join(map(str, v))} {k}"
+                         for k, v in count.items())
+    return fmt(count)
+
+
 def family_settings(options: dict[str, Any], family: str | None) -> list[tuple[str, Any]]:
     """The run's family options that were set away from their declared defaults."""
     from electra_tasks.options import all_options
@@ -82,7 +90,7 @@ def settings_rows(run: Run) -> list[tuple[str, Any]]:
         rows.append(("labels", labels if len(labels) <= 12 else f"{len(labels)} labels"))
     counts = (source.config.get("data") or {}).get("counts")
     if isinstance(counts, dict) and counts:
-        rows.append(("examples", ", ".join(f"{split} {n}" for split, n in counts.items())))
+        rows.append(("examples", "; ".join(f"{split} {count_text(n)}" for split, n in counts.items())))
     if run.config.get("corpus_files") is not None:
         rows.append(("corpus files", run.config["corpus_files"]))
     versions = source.config.get("versions") or {}
@@ -127,7 +135,7 @@ def loss_summary(run: Run) -> list[str]:
         if steps:
             who = f"{label}: " if label else ""
             lines.append(f"- {who}training loss {fmt(values[0])} at step {fmt(steps[0])} → {fmt(values[-1])} "
-                         f"at step {fmt(steps[-1])} ({len(steps)} logged points).")
+                         f"at step {fmt(steps[-1])} ({len(steps)} logged point{'s' if len(steps) != 1 else ''}).")
     return lines
 
 

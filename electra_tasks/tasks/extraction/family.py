@@ -157,6 +157,15 @@ class ExtractionFamily(TaskFamily):
     def labels_from_model(self, config):
         return None
 
+    def check_model(self, task, config, model_name):
+        super().check_model(task, config, model_name)
+        labels = {int(k): v for k, v in (getattr(config, "id2label", None) or {}).items()}
+        if labels != LABELS:
+            shown = ", ".join(labels[k] for k in sorted(labels))
+            raise UserError(f"--model {model_name}: a token classifier with the labels {shown}, not a sentence "
+                            f"selector ({', '.join(LABELS.values())}); task {task.name} needs a model fine-tuned "
+                            f"with `electra-tasks train {task.name}`")
+
     # --- features -------------------------------------------------------------------------
     def encode(self, batch, tokenizer, data, opts, *, for_training):
         flat = [s for doc in batch["sentences"] for s in doc]

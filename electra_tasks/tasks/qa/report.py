@@ -42,7 +42,13 @@ def plot_qa_v2(run: Run, title: str, path: Path) -> str | None:
     ax.set_ylim(0, 118)  # headroom for the legend above 100
     ax.set_yticks(range(0, 101, 20))
     ax.set(title=f"{title}: answerable vs unanswerable questions", ylabel="score (0-100)")
-    if run.is_multi_seed:
+    thresholds = [f"{name} {metrics[key]:.3g}" for name, key in (("exact", "best_exact_thresh"), ("F1", "best_f1_thresh"))
+                  if is_number(metrics.get(key))]
+    if thresholds:  # what "best threshold" means, and that 0.0 is "always abstain"
+        note(ax, f"best threshold ({', '.join(thresholds)}): answer \"\" when the no-answer probability is above it, "
+                 f"chosen on these questions; 0.0 means always abstain, 1.0 never"
+                 + ("; bars: median over seeds, error bars: std" if run.is_multi_seed else ""))
+    elif run.is_multi_seed:
         note(ax, "bars: median over seeds; error bars: std")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8, loc="upper center", ncols=2)

@@ -185,6 +185,15 @@ class TaggingFamily(TaskFamily):
         return records
 
 
+    # --- report ---------------------------------------------------------------------------
+    report_plot_names = ("entity_types.png",)
+
+    def report_plots(self, run, title):
+        from electra_tasks.tasks.tagging.report import PLOT, entity_types, plot_entity_types
+
+        return [(PLOT, lambda path: plot_entity_types(run, title, path))] if entity_types(run.metrics) else []
+
+
 class FileSentences(list):
     """The (tokens, tags) sentences of one file, with what the reader found in it."""
 
