@@ -20,10 +20,13 @@ def tokenizer_from_vocab(vocab_file: str | Path, lowercase: bool = True):
     """A fast WordPiece ELECTRA tokenizer from a vocab.txt; asserts the vocabulary really loaded.
 
     transformers 5 ignores `vocab_file=` (silently: a 5-token tokenizer, everything [UNK]); `vocab=` works.
+    transformers 4 takes only `vocab_file=`.
     """
+    import transformers
     from transformers import ElectraTokenizerFast
 
-    tokenizer = ElectraTokenizerFast(vocab=str(vocab_file), do_lower_case=lowercase)
+    source = "vocab" if int(transformers.__version__.split(".")[0]) >= 5 else "vocab_file"
+    tokenizer = ElectraTokenizerFast(**{source: str(vocab_file)}, do_lower_case=lowercase)
     expected = sum(1 for line in Path(vocab_file).read_text(encoding="utf-8").splitlines() if line)
     assert len(tokenizer) >= expected, f"tokenizer has {len(tokenizer)} tokens, vocab file {expected}"
     return tokenizer

@@ -166,7 +166,8 @@ def train(opts: RunOptions) -> dict[str, Any]:
         metrics["num_examples"] = len(data.splits["train"])
         metrics["train_runtime_s"] = round(runtime, 3)
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
-        metrics["train_loss"] = whole_run_loss(state.log_history, result.training_loss, first_step, steps_run)
+        session_sum = getattr(trainer, "_total_loss_scalar", result.training_loss * (steps_run - first_step))
+        metrics["train_loss"] = whole_run_loss(state.log_history, session_sum, first_step, steps_run)
         model.config.electra_tasks = {"task": task.name, "family": family.name,
                                       **family.model_annotations(task, data, metrics)}
         save_pretrained_atomic(out, model, tokenizer)

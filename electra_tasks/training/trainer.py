@@ -124,21 +124,20 @@ class TrainingClock(TrainerCallback):
             state.log_history[-1]["elapsed_s"] = round(self.elapsed(), 3)
 
 
-def whole_run_loss(history: list[dict[str, Any]], session_loss: float, first_step: int, last_step: int) -> float:
+def whole_run_loss(history: list[dict[str, Any]], session_sum: float, first_step: int, last_step: int) -> float:
     """The mean training loss over every step of the run, also after --resume.
 
-    The Trainer's `training_loss` averages only the steps of this session (`first_step` + 1 ..
-    `last_step`); the steps before the checkpoint are read from the logged losses, each the mean
-    over its logging interval.
+    `session_sum`: the summed loss of this session's steps (`first_step` + 1 .. `last_step`, the
+    Trainer's `_total_loss_scalar`); the steps before the checkpoint are read from the logged
+    losses, each the mean over its logging interval. (The Trainer's own `training_loss` covers only
+    this session, and versions divide it by different step counts.)
     """
-    if first_step <= 0:
-        return float(session_loss)
     earlier, previous = 0.0, 0
     for entry in sorted((e for e in history if "loss" in e and e.get("step", 0) <= first_step),
                         key=lambda e: e["step"]):
         earlier += float(entry["loss"]) * (entry["step"] - previous)
         previous = entry["step"]
-    return (earlier + float(session_loss) * (last_step - first_step)) / max(last_step, 1)
+    return (earlier + float(session_sum)) / max(last_step, 1)
 
 
 class PlainProgressCallback(TrainerCallback):
