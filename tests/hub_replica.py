@@ -472,11 +472,22 @@ def build(root: Path, *, quiet: bool = False) -> None:
     datasets.disable_progress_bars()
     if (root / "repos").exists():
         shutil.rmtree(root / "repos")
-    for seed, repo_id in enumerate(MODELS):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import safetensors.torch  # noqa: F401  (imported before the threads start: lazy imports race)
+    from transformers import ElectraForMaskedLM, ElectraForPreTraining, PreTrainedTokenizerBase  # noqa: F401
+
+    def model(seed: int, repo_id: str) -> None:
         write_revision(root, "models", repo_id, "main", model_files(repo_id, seed))
-    for repo_id, revisions in dataset_repos().items():
-        for revision, files in revisions.items():
-            write_revision(root, "datasets", repo_id, revision, files)
+
+    # the weights (torch, safetensors, hashing, writing: all outside the GIL) beside the datasets
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        built = [pool.submit(model, seed, repo_id) for seed, repo_id in enumerate(MODELS)]
+        for repo_id, revisions in dataset_repos().items():
+            for revision, files in revisions.items():
+                write_revision(root, "datasets", repo_id, revision, files)
+        for future in built:
+            future.result()
     marker.write_text(version)
     if not quiet:
         print(f"# replica built in {time.perf_counter() - started:.1f}s: {root / 'repos'}", flush=True)

@@ -25,7 +25,8 @@ from tests.conftest import REPO, SHARED_DATA
 pytestmark = pytest.mark.slow
 
 SMALL = "google/electra-small-discriminator"
-QUICK = ["--max-steps", "2", "--max-train-samples", "8", "--max-eval-samples", "8", "--batch-size", "4"]
+EVAL_ROWS = 7  # odd: a label mapping turned around (accuracy a -> 1 - a) can never score the same
+QUICK = ["--max-steps", "2", "--max-train-samples", "8", "--max-eval-samples", str(EVAL_ROWS), "--batch-size", "4"]
 GLUE = {  # task -> (hub config, metric names, validation splits, test splits)
     "glue-cola": ("cola", {"matthews_correlation", "accuracy"}, ["validation"], ["test"]),
     "glue-mrpc": ("mrpc", {"accuracy", "f1"}, ["validation"], ["test"]),
@@ -103,7 +104,10 @@ def jobs(folder: Path) -> dict[str, list[str]]:
              for task in GLUE}
     for task in ("glue-wnli", "glue-rte"):  # the hub-trained model on GLUE's own files: same rows, same labels?
         batch[f"{task}-files"] = ["eval", task, "--model", out(task), "--data-dir", str(SHARED_DATA / "glue" / GLUE[task][0].upper()),
-                                  "--max-eval-samples", "8", "--output-dir", out(f"{task}-files")]
+                                  "--max-eval-samples", str(EVAL_ROWS), "--output-dir", out(f"{task}-files")]
+    for split in ("validation", "test"):  # MNLI's validation is matched + mismatched, and so is its test
+        batch[f"glue-mnli-eval-{split}"] = ["eval", "glue-mnli", "--model", out("glue-mnli"), "--split", split,
+                                            "--max-eval-samples", str(EVAL_ROWS), "--output-dir", out(f"glue-mnli-eval-{split}")]
     batch["conll2003"] = ["train", "conll2003", "--model", SMALL, "--output-dir", out("conll2003"), *QUICK,
                           "--max-seq-length", "64"]
     for task in ("squad", "squad-v2"):
@@ -170,7 +174,7 @@ def test_readme_first_command_trains_on_the_hub(hub_replica, batch, tmp_path):
     assert "HTTP Request" not in done.stderr  # huggingface_hub's per-request INFO lines stay quiet
 
     out = tmp_path / "runs" / "glue-sst2"
-    for name in CONTRACT_FILES + ("predictions_validation.tsv", "predictions_test.tsv"):
+    for name in CONTRACT_FILES + ("tokenizer.json", "predictions_validation.tsv", "predictions_test.tsv"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     validation_rows = hub_rows(hub_replica.root, "nyu-mll/glue", "sst2", "validation")
@@ -206,11 +210,11 @@ def test_glue_task_trains_and_evaluates_on_its_hub_config(batch, task):
     out = result["out"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert names <= set(metrics), metrics
-    assert metrics["num_eval_examples"] == 8 and metrics["num_examples"] == 8
+    assert metrics["num_eval_examples"] == EVAL_ROWS and metrics["num_examples"] == 8
     assert not [k for k in metrics if "_test" in k], metrics  # test labels are -1 on the hub
     for split in validation + test:
         rows = read_predictions(out / f"predictions_{split}.tsv")
-        assert len(rows) == 8, split
+        assert len(rows) == EVAL_ROWS, split
         if task == "glue-stsb":
             [float(value) for _, value in rows]  # scores, not labels
         else:
@@ -227,14 +231,29 @@ def test_glue_task_trains_and_evaluates_on_its_hub_config(batch, task):
 @pytest.mark.parametrize("task", ["glue-wnli", "glue-rte"])
 def test_hub_label_ids_mean_what_the_glue_files_say(batch, task):
     """The hub stores labels as ClassLabel ids (WNLI names them not_entailment, entailment; RTE
-    entailment, not_entailment); the GLUE files as 0/1 or strings. The model trained on the hub,
-    evaluated on the same 8 rows read from GLUE's own dev.tsv, must score exactly the same."""
-    hub = json.loads((ok(batch.result(task))["out"] / "metrics.json").read_text())
+    entailment, not_entailment), GLUE's files as 0/1 or as strings. The model trained on the hub
+    scores its predictions for the first rows of dev.tsv the same whether the gold labels come from
+    the hub or from the file, and the same as counted here against the file."""
+    hub_out = ok(batch.result(task))["out"]
     files_out = ok(batch.result(f"{task}-files"))["out"]
-    files = json.loads((files_out / "metrics.json").read_text())
-    assert files["accuracy"] == hub["accuracy"]
-    assert read_predictions(files_out / "predictions_validation.tsv") == \
-        read_predictions(batch.result(task)["out"] / "predictions_validation.tsv")
+    predictions = [value for _, value in read_predictions(hub_out / "predictions_validation.tsv")]
+    assert [value for _, value in read_predictions(files_out / "predictions_validation.tsv")] == predictions
+    dev = replica.read_tsv(SHARED_DATA / "glue" / GLUE[task][0].upper() / "dev.tsv")[:EVAL_ROWS]
+    counted = sum(p == row["label"] for p, row in zip(predictions, dev)) / EVAL_ROWS
+    assert json.loads((hub_out / "metrics.json").read_text())["accuracy"] == pytest.approx(counted)
+    assert json.loads((files_out / "metrics.json").read_text())["accuracy"] == pytest.approx(counted)
+
+
+def test_eval_scores_the_hub_splits_as_train_did(batch):
+    trained = json.loads((ok(batch.result("glue-mnli"))["out"] / "metrics.json").read_text())
+    validation_out = ok(batch.result("glue-mnli-eval-validation"))["out"]
+    validation = json.loads((validation_out / "metrics.json").read_text())
+    assert (validation["accuracy"], validation["accuracy_mm"]) == (trained["accuracy"], trained["accuracy_mm"])
+    assert validation["num_examples"] == EVAL_ROWS
+    test_out = ok(batch.result("glue-mnli-eval-test"))["out"]
+    assert not [k for k in json.loads((test_out / "metrics.json").read_text()) if "accuracy" in k]  # labels -1
+    for split in ("test_matched", "test_mismatched"):
+        assert len(read_predictions(test_out / f"predictions_{split}.tsv")) == EVAL_ROWS
 
 
 def test_conll2003_trains_from_the_hub_parquet_export(batch):
@@ -244,7 +263,7 @@ def test_conll2003_trains_from_the_hub_parquet_export(batch):
     saved = json.loads((out / "config.json").read_text())
     assert set(saved["id2label"].values()) <= set(replica.CONLL_NER)
     sentences = (out / "predictions_validation.conll").read_text().strip().split("\n\n")
-    assert len(sentences) == 8 and all(len(line.split(" ")) == 3 for s in sentences for line in s.splitlines())
+    assert len(sentences) == EVAL_ROWS and all(len(line.split(" ")) == 3 for s in sentences for line in s.splitlines())
     sources = json.loads((out / "run_config.json").read_text())["data"]["sources"]
     assert sources == {"hub": ["eriktks/conll2003", None]}
 
@@ -257,7 +276,7 @@ def test_squad_trains_and_evaluates_on_the_hub(batch, task):
                                          "best_f1_thresh"} if task == "squad-v2" else set())
     assert expected <= set(metrics), metrics
     version = "v1.1/dev-v1.1.json" if task == "squad" else "v2.0/dev-v2.0.json"
-    ids = [r["id"] for r in replica.squad_rows(SHARED_DATA / "squad" / version, slice(-200, None))][:8]
+    ids = [r["id"] for r in replica.squad_rows(SHARED_DATA / "squad" / version, slice(-200, None))][:EVAL_ROWS]
     assert sorted(json.loads((out / "predictions.json").read_text())) == sorted(ids)
     if task == "squad-v2":
         assert sorted(json.loads((out / "na_prob.json").read_text())) == sorted(ids)
@@ -270,7 +289,7 @@ def test_cnn_dailymail_trains_and_summarizes_the_hub_split(batch):
     records = [json.loads(line) for line in (out / "predictions_validation.jsonl").read_text().splitlines()]
     with open(SHARED_DATA / "summarization" / "cnn_dailymail_3.0.0_hf_csv" / "validation_first1000.csv",
               encoding="utf-8", newline="") as handle:
-        ids = [row["id"] for row in csv.DictReader(handle)][300:308]  # the replica's validation rows
+        ids = [row["id"] for row in csv.DictReader(handle)][300:300 + EVAL_ROWS]  # the replica's validation rows
     assert [r["id"] for r in records] == ids and all(r["summary"] for r in records)
 
 
@@ -281,7 +300,7 @@ def test_swag_trains_and_evaluates_on_the_hub(batch):
     metrics = json.loads((out / "metrics.json").read_text())
     assert "accuracy" in metrics and not [k for k in metrics if "_test" in k], metrics  # test labels are -1
     validation = (out / "predictions_validation.jsonl").read_text().splitlines()
-    assert len(validation) == 8 and (out / "predictions_test.jsonl").is_file()
+    assert len(validation) == EVAL_ROWS and (out / "predictions_test.jsonl").is_file()
 
 
 # --- the released generator/discriminator pair -------------------------------------------------
@@ -301,7 +320,11 @@ def test_pretrain_continue_shares_the_released_pairs_embeddings(batch, hub_repli
     word = "electra.embeddings.word_embeddings.weight"
     assert not torch.equal(discriminator[word], released[word])  # and it did train
     run_config = json.loads((out / "run_config.json").read_text())
-    assert json.dumps(run_config).count("google/electra-small-generator") >= 1
+    assert run_config["discriminator_config"]["_name_or_path"] == SMALL
+    assert run_config["generator_config"]["_name_or_path"] == "google/electra-small-generator"
+    # the released small generator is as wide as its discriminator (hidden 256), read from its config
+    assert run_config["generator_config"]["hidden_size"] == run_config["discriminator_config"]["hidden_size"] == 256
+    assert run_config["recipe"]["generator_size"] == 1.0 and run_config["recipe"]["learning_rate"] == 5e-4
     finetune = ok(batch.result("pretrain-finetune"))["out"]
     assert "accuracy" in json.loads((finetune / "metrics.json").read_text())
     for name in CONTRACT_FILES:
