@@ -35,7 +35,7 @@ def check_model_source(name: str | None, role: str = "--model") -> str:
 
 def _hub_failure(name: str, role: str, exc: Exception) -> UserError:
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
-    if not offline and _caused_by(exc, "RepositoryNotFoundError"):
+    if not offline and _hub_says_no_such_repo(exc):
         # the hub answered: there is no such repository (transformers' own message names huggingface.co/models
         # whatever HF_ENDPOINT says, and suggests nothing)
         from huggingface_hub import constants
@@ -49,13 +49,16 @@ def _hub_failure(name: str, role: str, exc: Exception) -> UserError:
     )
 
 
-def _caused_by(exc: BaseException | None, class_name: str) -> bool:
-    """Whether an exception of that class (by name, at any depth of the base classes) caused `exc`."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if any(cls.__name__ == class_name for cls in type(exc).__mro__):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+def _hub_says_no_such_repo(exc: BaseException | None) -> bool:
+    """Whether the hub's own "repository not found" answer (not a gated repo) caused `exc`."""
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, RepositoryNotFoundError):
+            return not isinstance(exc, GatedRepoError)
+        exc = exc.__cause__ or exc.__context__
     return False
 
 
