@@ -538,6 +538,8 @@ class HubHandler:  # mixed into BaseHTTPRequestHandler in serve()
         self._route("GET")
 
     def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.body = self.rfile.read(length) if length else b""  # read whatever the route: the connection stays usable
         self._route("POST")
 
     def _route(self, method: str):
@@ -603,28 +605,46 @@ class HubHandler:  # mixed into BaseHTTPRequestHandler in serve()
             headers.update({"ETag": f'"{sha}"', "X-Linked-Etag": f'"{sha}"', "X-Linked-Size": str(entry["size"]),
                             "Location": f"{self.cdn[0]}/cdn-lfs/{sha}"})
             return self._send(302, b"", headers, method)
-        data = (repo["folder"] / commit / path).read_bytes()
         headers["ETag"] = f'"{entry["oid"]}"'
-        self._send_bytes(data, headers, method)
+        self._send_file(repo["folder"] / commit / path, headers, method)
 
-    def _send_bytes(self, data: bytes, headers: dict, method: str):
+    def _send_file(self, path: Path, headers: dict, method: str):
+        """The file, or the byte range asked for (`Range: bytes=a-b`, `a-`, `-n`), read from disk in pieces."""
+        size = path.stat().st_size
+        first, last, status = 0, size - 1, 200
         match = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", "") or "")
         if match and (match.group(1) or match.group(2)):
-            first = int(match.group(1)) if match.group(1) else max(0, len(data) - int(match.group(2)))
-            last = int(match.group(2)) if match.group(1) and match.group(2) else len(data) - 1
-            last = min(last, len(data) - 1)
-            if first >= len(data):
-                return self._send(416, b"", {"Content-Range": f"bytes */{len(data)}"}, method)
-            headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
-            return self._send(206, data[first:last + 1], headers, method)
-        self._send(200, data, headers, method)
+            if match.group(1):
+                first = int(match.group(1))
+                last = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+            else:
+                first = max(0, size - int(match.group(2)))
+            if first >= size or first > last:
+                return self._send(416, b"", {"Content-Range": f"bytes */{size}"}, method)
+            headers["Content-Range"], status = f"bytes {first}-{last}/{size}", 206
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(last - first + 1))
+        self.end_headers()
+        if method == "HEAD":
+            return
+        with open(path, "rb") as handle:
+            handle.seek(first)
+            left = last - first + 1
+            while left > 0:
+                piece = handle.read(min(left, 1 << 20))
+                if not piece:
+                    break
+                self.wfile.write(piece)
+                left -= len(piece)
 
     def _cdn(self, sha: str, method: str):
         path = self.replica.lfs.get(sha)
         if path is None:
             return self._send(404, b"", {}, method)
-        self._send_bytes(path.read_bytes(), {"ETag": f'"{sha}"', "Accept-Ranges": "bytes",
-                                             "Content-Type": "application/octet-stream"}, method)
+        self._send_file(path, {"ETag": f'"{sha}"', "Accept-Ranges": "bytes",
+                               "Content-Type": "application/octet-stream"}, method)
 
     def _api(self, kind: str, repo_id: str, rest: list[str], query: dict, method: str):
         revision = "main"
@@ -664,8 +684,7 @@ class HubHandler:  # mixed into BaseHTTPRequestHandler in serve()
         self._send_error(404, None, "Sorry, we can't find the page you are looking for.", method)
 
     def _form(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
+        raw = getattr(self, "body", b"").decode()
         if "json" in (self.headers.get("Content-Type") or ""):
             return json.loads(raw or "{}")
         parsed = parse_qs(raw)
