@@ -122,6 +122,10 @@ def run_command(fn: Callable[[], Any]) -> Any:
 def _setup_logging() -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(format="electra-tasks: %(message)s", level=logging.INFO, stream=sys.stderr)
+    # huggingface_hub's HTTP clients log every request at INFO ("HTTP Request: HEAD .../config.json"):
+    # dozens of lines per hub run under the root level set above
+    for name in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import warnings
 

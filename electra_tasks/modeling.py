@@ -35,11 +35,31 @@ def check_model_source(name: str | None, role: str = "--model") -> str:
 
 def _hub_failure(name: str, role: str, exc: Exception) -> UserError:
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
+    if not offline and _hub_says_no_such_repo(exc):
+        # the hub answered: there is no such repository (transformers' own message names huggingface.co/models
+        # whatever HF_ENDPOINT says, and suggests nothing)
+        from huggingface_hub import constants
+
+        return UserError(f"{role} {name}: no such model on the Hugging Face hub ({constants.ENDPOINT}); check "
+                         f"the id (e.g. google/electra-small-discriminator) or pass a local save_pretrained folder")
     reason = "HF_HUB_OFFLINE is set" if offline else f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
     return UserError(
         f"{role} {name}: could not load it from the Hugging Face hub ({reason}); "
         f"pass a local folder saved with save_pretrained instead"
     )
+
+
+def _hub_says_no_such_repo(exc: BaseException | None) -> bool:
+    """Whether the hub's own "repository not found" answer (not a gated repo) caused `exc`."""
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, RepositoryNotFoundError):
+            return not isinstance(exc, GatedRepoError)
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def load_tokenizer(name: str, *, role: str = "--model", trust_remote_code: bool = False):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,58 @@ def bert_vocab_model(tmp_path_factory) -> Path:
     vocab = shared_data("vocab", "bert-base-uncased-vocab.txt")
     return make_tiny_model(tmp_path_factory.mktemp("bert-vocab-electra"), make_tokenizer(vocab), hidden=64,
                            layers=2, heads=2, max_position=512)
+
+
+@dataclass
+class HubReplica:
+    """A running `tests/hub_replica.py`: its folder, the environment it printed, its server's pid."""
+
+    root: Path
+    exports: dict[str, str]
+    pid: int
+    build_seconds: float
+
+    def env(self) -> dict[str, str]:
+        """This process's environment, online, pointed at the replica, importing this checkout."""
+        paths = [str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        return {**os.environ, **self.exports, "PYTHONPATH": os.pathsep.join(paths), "CI": "1"}
+
+    def commit(self, kind: str, repo_id: str, revision: str = "main") -> str:
+        import json
+
+        return json.loads((self.root / "repos" / kind / repo_id / "refs.json").read_text())[revision]
+
+
+@pytest.fixture(scope="session")
+def hub_replica(tmp_path_factory):
+    """`python tests/hub_replica.py DIR` as a person runs it (its server stopped at the end); skips without
+    ../shared/data, from which the replica is built."""
+    import shlex
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for part in ("vocab", "glue", "conll2003", "squad", "summarization", "multiple_choice"):
+        shared_data(part)
+    root = tmp_path_factory.mktemp("hub-replica")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "hub_replica.py"), str(root), "--idle-exit", "900"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    exports, pid = {}, None
+    for line in done.stdout.splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export "):].partition("=")
+            exports[key] = shlex.split(value)[0] if value else ""
+        elif line.startswith("# pid "):
+            pid = int(line.split()[-1])
+    assert pid and exports.get("HF_ENDPOINT", "").startswith("http://127.0.0.1:"), done.stdout
+    yield HubReplica(root, exports, pid, time.perf_counter() - started)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
 
 
 def run_cli(*args: str, input: str | None = None, cwd: Path | None = None):

@@ -214,7 +214,8 @@ def test_conll2003_hub_unreachable_is_one_clear_line(tmp_path, tiny_model, monke
     result = cli("train", "conll2003", "--model", tiny_model, "--output-dir", tmp_path / "out")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "electra-tasks: error: task conll2003: could not load the hub dataset eriktks/conll2003 (ConnectionError); "
+        "electra-tasks: error: task conll2003: could not load the hub dataset eriktks/conll2003@refs/convert/parquet "
+        "(ConnectionError: Couldn't reach 'eriktks/conll2003' on the Hub (OfflineModeIsEnabled)); "
         "pass --data-dir with train.txt/valid.txt/test.txt (or eng.train/eng.testa/eng.testb) instead"]
     assert not (tmp_path / "out").exists()
 

@@ -60,13 +60,19 @@ def file_and_range(spec: str) -> tuple[Path, slice | None]:
 
 def load_hub_dataset(task, instead: str):
     """All splits of the task's hub dataset, or one line saying what to pass instead (offline,
-    unknown dataset or config)."""
+    unknown dataset or config).
+
+    `task.spec["hub_revision"]` names the revision where `main` is unreadable: a repository that
+    still holds a loading script (datasets >= 4 runs none) is read from the hub's own parquet
+    export, `refs/convert/parquet`."""
     import datasets
 
     path, name = task.hub_dataset
-    shown = path if name is None else f"{path}/{name}"
+    revision = task.spec.get("hub_revision")
+    shown = (path if name is None else f"{path}/{name}") + (f"@{revision}" if revision else "")
     try:
-        return datasets.load_dataset(path, name)
+        return datasets.load_dataset(path, name, revision=revision)
     except Exception as exc:  # network, hub and config errors all mean: use local files
-        raise UserError(f"task {task.name}: could not load the hub dataset {shown} ({type(exc).__name__}); "
-                        f"pass {instead} instead") from None
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise UserError(f"task {task.name}: could not load the hub dataset {shown} ({type(exc).__name__}"
+                        f"{': ' + reason if reason else ''}); pass {instead} instead") from None
