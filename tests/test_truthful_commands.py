@@ -30,7 +30,7 @@ def test_max_eval_samples_says_it_cuts_and_metrics_count_every_split(run):
     assert "validation: the first 20 of 24 rows (--max-eval-samples 20)" in result.stderr
     assert "test: the first 20 of 30 rows (--max-eval-samples 20)" in result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["num_examples_validation"] == 20 and metrics["num_examples_test"] == 20
+    assert metrics["num_validation_examples"] == 20 and metrics["num_test_examples"] == 20
     assert len((out / "predictions_test.tsv").read_text().splitlines()) == 21
 
 

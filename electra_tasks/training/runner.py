@@ -218,7 +218,7 @@ def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, 
         scored = evaluate_split(family, task, split, raw, model, tokenizer, data, opts, settings)
         family.write_predictions(out, split, raw, scored, data, opts)
         metrics.update(metric_names_for(task, split, scored.metrics))
-        metrics[f"num_examples_{split}"] = len(raw)
+        metrics[f"num_{split}_examples"] = len(raw)
         if count_key not in metrics and (split.startswith("validation") or count_key == "num_examples"):
             metrics[count_key] = len(raw)
     return metrics
