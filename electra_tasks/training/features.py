@@ -49,9 +49,19 @@ def cache_root() -> Path:
 
 
 def tokenizer_signature(tokenizer) -> str:
-    """A stable hash of the tokenizer's behaviour (its serialized JSON and special tokens)."""
+    """A stable hash of the tokenizer's behaviour (its serialized JSON and special tokens).
+
+    The Rust tokenizer's serialization includes the truncation and padding of its last call: left
+    in, a split tokenized after another one got a different key (a cache miss every other run).
+    """
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    text = backend.to_str() if backend is not None else json.dumps(tokenizer.get_vocab(), sort_keys=True)
+    if backend is not None:
+        state = json.loads(backend.to_str())
+        state.pop("truncation", None)
+        state.pop("padding", None)
+        text = json.dumps(state, sort_keys=True)
+    else:
+        text = json.dumps(tokenizer.get_vocab(), sort_keys=True)
     text += json.dumps([tokenizer.__class__.__name__, tokenizer.model_max_length], default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
