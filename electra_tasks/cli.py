@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -60,7 +59,8 @@ def fine_tuning_command(name: str, summary: str, body: Callable[[RunOptions, dic
     declared = options_for(name)
 
     def command(ctx: typer.Context, task: str, **values: Any) -> None:
-        run_command(lambda: body(build_options(ctx, task, values, declared), values))
+        run_command(lambda: body(build_options(ctx, task, values, declared), values),
+                    verbose=bool(values.get("verbose")))
 
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
               inspect.Parameter("task", inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -106,9 +106,9 @@ def build_options(ctx: typer.Context, task: str, values: dict[str, Any], declare
     return opts
 
 
-def run_command(fn: Callable[[], Any]) -> Any:
+def run_command(fn: Callable[[], Any], *, verbose: bool = False) -> Any:
     """Run a command body: a UserError is one line on stderr and exit status 2."""
-    _setup_logging()
+    _setup_logging(verbose)
     try:
         return fn()
     except UserError as exc:
@@ -119,23 +119,17 @@ def run_command(fn: Callable[[], Any]) -> Any:
         raise typer.Exit(code=130)
 
 
-def _setup_logging() -> None:
+def _setup_logging(verbose: bool = False) -> None:
+    from electra_tasks import console
+
     if not logging.getLogger().handlers:
-        logging.basicConfig(format="electra-tasks: %(message)s", level=logging.INFO, stream=sys.stderr)
+        logging.basicConfig(level=logging.INFO, handlers=[console.log_handler()])
+    console.configure(verbose)
+    console.reset()
     # huggingface_hub's HTTP clients log every request at INFO ("HTTP Request: HEAD .../config.json"):
     # dozens of lines per hub run under the root level set above
     for name in ("httpx", "httpx2", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import warnings
-
-    warnings.filterwarnings("ignore", message=".*TRANSFORMERS_CACHE.*")
-    from transformers.utils import logging as hf_logging
-
-    from electra_tasks.console import configure_progress
-
-    hf_logging.set_verbosity_error()
-    configure_progress()
 
 
 def print_summary(title: str, metrics: dict[str, Any], out: Optional[str]) -> None:
@@ -152,7 +146,28 @@ def print_summary(title: str, metrics: dict[str, Any], out: Optional[str]) -> No
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         typer.echo(f"  {key.ljust(width)}  {shown}")
     if out:
-        typer.echo(f"  outputs: {out}")
+        typer.echo(f"  outputs: {out}{describe_outputs(Path(out))}")
+    from electra_tasks.console import command_seconds, format_seconds, phase_times
+
+    times = {name: seconds for name, seconds in phase_times().items() if seconds >= 0.05}
+    if times:
+        typer.echo("  time:    " + ", ".join(f"{name} {format_seconds(seconds)}" for name, seconds in times.items())
+                   + f"; {format_seconds(command_seconds())} in all")
+
+
+MODEL_FILES = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
+               "special_tokens_map.json", "generation_config.json", "added_tokens.json"}
+
+
+def describe_outputs(out: Path) -> str:
+    """ (model, metrics.json, predictions_validation.tsv, seed-1/ ...): what the folder holds."""
+    if not out.is_dir():
+        return ""
+    names = sorted(out.iterdir(), key=lambda p: (p.is_dir(), p.name))
+    shown = ["model"] if any(p.name in MODEL_FILES for p in names) else []
+    shown += [p.name + ("/" if p.is_dir() else "") for p in names
+              if p.name not in MODEL_FILES and not p.name.startswith(".") and not (p.is_dir() and not any(p.iterdir()))]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -320,6 +335,7 @@ def pretrain_continue_command(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in OUT/checkpoints.")] = False,
     overwrite: Overwrite = False,
     trust_remote_code: TrustRemoteCode = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Also show what transformers, datasets and tokenizers log (hidden by default).")] = False,
 ) -> None:
     """Replaced-token-detection pre-training: continue a released generator/discriminator pair, or start from scratch.
 
@@ -342,7 +358,7 @@ def pretrain_continue_command(
         metrics = pretrain(opts)
         print_summary("pre-training finished", metrics, opts.output_dir)
 
-    run_command(body)
+    run_command(body, verbose=verbose)
 
 
 @app.command("report")

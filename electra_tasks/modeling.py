@@ -6,10 +6,13 @@ Safe by default: safetensors weights, `trust_remote_code` off unless the user as
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from electra_tasks.errors import UserError
+
+log = logging.getLogger("electra_tasks")
 
 
 def looks_like_path(name: str) -> bool:
@@ -94,17 +97,72 @@ def load_model(model_class, name: str, *, role: str = "--model", trust_remote_co
     """`model_class.from_pretrained` with safetensors preferred, SDPA attention and the cheaper CPU dropout."""
     from electra_tasks.dropout import use_uniform_mask_dropout
 
+    from electra_tasks import console
+
     source = check_model_source(name, role)
     kwargs.setdefault("attn_implementation", "sdpa")
+    console.quiet_libraries()  # the same for every load: library code may have reset the verbosity
     try:
-        return use_uniform_mask_dropout(model_class.from_pretrained(
-            source, config=config, trust_remote_code=trust_remote_code, use_safetensors=_has_safetensors(source),
-            **kwargs,
-        ))
+        with console.phase("loading"):
+            model, info = model_class.from_pretrained(
+                source, config=config, trust_remote_code=trust_remote_code, use_safetensors=_has_safetensors(source),
+                output_loading_info=True, **kwargs,
+            )
     except (OSError, ValueError) as exc:
         if Path(source).exists():
             raise UserError(f"{role} {name}: could not load the weights ({str(exc).splitlines()[0][:200]})") from None
         raise _hub_failure(name, role, exc) from None
+    line = describe_loading(model, info)
+    if line:
+        log.info("%s", line)
+    return use_uniform_mask_dropout(model)
+
+
+def describe_loading(model, info: dict) -> str:
+    """What a person needs from loading: "classifier: new, 2 labels; discriminator_predictions dropped".
+
+    Weights the checkpoint lacks (newly initialised) and the checkpoint's weights the model does not
+    use are grouped by their top-level module; "" when the checkpoint fits the model exactly.
+    """
+    new = _top_modules(info.get("missing_keys", ()), model)
+    dropped = _top_modules(info.get("unexpected_keys", ()), model)
+    resized = _top_modules([entry[0] if isinstance(entry, (tuple, list)) else entry
+                            for entry in info.get("mismatched_keys", ())], model)
+    parts = [f"{module}: new" + (f", {size}" if (size := _output_size(model, module)) else "") for module in new]
+    parts += [f"{module}: re-initialised (its size differs from the checkpoint's)" for module in resized]
+    if dropped:
+        parts.append(f"{', '.join(dropped)} dropped")
+    return "; ".join(parts)
+
+
+def _top_modules(keys, model) -> list[str]:
+    """`classifier.out_proj.weight` -> `classifier`; inside the base model (`electra.x.y`), `electra.x`."""
+    prefix = getattr(model, "base_model_prefix", "") or ""
+    seen: dict[str, None] = {}
+    for key in sorted(keys):
+        parts = key.split(".")
+        depth = 2 if prefix and parts[0] == prefix and len(parts) > 2 else 1
+        seen.setdefault(".".join(parts[:depth]), None)
+    return list(seen)
+
+
+def _output_size(model, module_name: str) -> str:
+    """ "2 labels" for a head whose last linear layer gives the config's labels; "N outputs" otherwise."""
+    import torch
+
+    try:
+        module = model.get_submodule(module_name)
+    except AttributeError:
+        return ""
+    linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    if not linears:
+        return ""
+    size = int(linears[-1].out_features)
+    config = getattr(model, "config", None)
+    names = list((getattr(config, "id2label", None) or {}).values())
+    if size == len(names) and names != [f"LABEL_{i}" for i in range(size)]:
+        return f"{size} label" + ("s" if size != 1 else "")
+    return f"{size} output" + ("s" if size != 1 else "")
 
 
 def _has_safetensors(source: str) -> bool | None:

@@ -130,6 +130,8 @@ SHARED: tuple[Option, ...] = (
            commands=("train",)),
     Option("overwrite", bool, "Replace the outputs of an earlier run in the output folder.", default=False),
     Option("trust_remote_code", bool, "Allow model code from the hub.", default=False),
+    Option("verbose", bool, "Also show what transformers, datasets and tokenizers log (hidden by default).",
+           default=False, stored=False),
 )
 
 _ALL: dict[str, Option] | None = None

@@ -89,18 +89,21 @@ def atomic_write_jsonl(path: str | Path, records: Iterable[Any]) -> Path:
 
 def save_pretrained_atomic(out_dir: Path, *objects) -> None:
     """`save_pretrained` each object into a temporary folder, then move the files into `out_dir`."""
+    from electra_tasks.console import phase
+
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".model.", dir=out_dir))
     try:
-        for obj in objects:
-            if hasattr(obj, "config"):
-                obj.save_pretrained(tmp, safe_serialization=True)
-            else:
-                obj.save_pretrained(tmp)
-        for item in tmp.iterdir():
-            target = out_dir / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(item, target)
+        with phase("saving"):
+            for obj in objects:
+                if hasattr(obj, "config"):
+                    obj.save_pretrained(tmp, safe_serialization=True)
+                else:
+                    obj.save_pretrained(tmp)
+            for item in tmp.iterdir():
+                target = out_dir / item.name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                os.replace(item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -52,8 +52,10 @@ def wanted(split: str, opts, for_training: bool) -> bool:
     return for_training or split != "train" or getattr(opts, "split", None) == "train"
 
 
-def load_splits(family, task, opts, *, for_training: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """{split: the family's raw rows} and where they came from (for run_config.json)."""
+def load_splits(family, task, opts, *, for_training: bool,
+                on_rows=lambda n: None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """{split: the family's raw rows} and where they came from (for run_config.json);
+    `on_rows(n)` after each split is read (the reading bar)."""
     layouts = family.data_layouts(task)
     files = split_files(opts, layouts)
     if files:
@@ -68,11 +70,15 @@ def load_splits(family, task, opts, *, for_training: bool) -> tuple[dict[str, An
             if rows_range is not None and len(rows) == 0:
                 raise UserError(f"{spec}: the row range selects no rows")
             raw[split] = limited(rows, split, opts)
+            on_rows(len(raw[split]))
         return raw, {split: str(spec) for split, spec in chosen.items()}
     if task.hub_dataset:
         dataset = load_hub_dataset(task, f"--data-dir with {describe_layouts(layouts)}")
-        raw = {split: family.read_hub_split(task, split, limited(ds, split, opts), opts)
-               for split, ds in dataset.items() if wanted(split, opts, for_training)}
+        raw = {}
+        for split, ds in dataset.items():
+            if wanted(split, opts, for_training):
+                raw[split] = family.read_hub_split(task, split, limited(ds, split, opts), opts)
+                on_rows(len(raw[split]))
         return raw, {"hub": list(task.hub_dataset)}
     raise UserError(f"task {task.name}: pass --train-file/--validation-file [--test-file] (or --data-dir) "
                     f"with your data ({task.data_formats})")

@@ -130,7 +130,7 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
 def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     """Validate, build, train, write; returns the final metrics."""
     from electra_tasks.pretraining.trainer import RTDTrainer
-    from electra_tasks.training.trainer import latest_checkpoint
+    from electra_tasks.training.trainer import install_progress, latest_checkpoint
 
     check_options(opts)
     sources = resolve_corpus(opts.corpus)
@@ -157,6 +157,8 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     settings = resolve_settings(opts, built.recipe)
     trainer = RTDTrainer(model=built.model, args=training_args(settings, opts, out), train_dataset=dataset,
                          data_collator=PadCollator(tokenizer.pad_token_id), processing_class=tokenizer)
+    install_progress(trainer, tokens_per_step=settings["batch_size"] * opts.max_seq_length,
+                     extra=(("mlm", "mlm_loss"), ("disc", "disc_loss"), ("recall", "replaced_recall")))
     if resume_from is not None:
         trainer.load_resume_state(resume_from)
         log.info("--resume: continuing from %s", resume_from)

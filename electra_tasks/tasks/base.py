@@ -9,6 +9,7 @@ raw rows, then `examples` validates them and turns them into `datasets` objects.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from electra_tasks.data.files import Layout
 from electra_tasks.errors import UserError
 from electra_tasks.options import RunOptions
 from electra_tasks.registry import TaskDefinition
+
+log = logging.getLogger("electra_tasks")
 
 
 @dataclass
@@ -59,11 +62,20 @@ class TaskFamily:
         `labels`: the label list of an already fine-tuned model (eval); gold labels outside it
         are an error. In training the list comes from the task definition or the training data.
         """
+        import time
+
+        from electra_tasks import console
         from electra_tasks.data.splits import load_splits
 
-        raw, sources = load_splits(self, task, opts, for_training=for_training)
-        data = self.examples(task, raw, opts, for_training=for_training, labels=labels)
+        started = time.perf_counter()
+        with console.phase("reading"), console.Progress(f"reading {task.name}", unit=" rows") as bar:
+            raw, sources = load_splits(self, task, opts, for_training=for_training, on_rows=bar.update)
+            data = self.examples(task, raw, opts, for_training=for_training, labels=labels)
         data.info = {"sources": sources, **data.info}
+        counts = ", ".join(f"{split} {len(rows):,}" for split, rows in data.splits.items())
+        log.info("%s: read %s examples in %s", task.name, counts,
+                 console.format_seconds(time.perf_counter() - started))
+        console.notes.flush(task.name)
         return data
 
     def data_layouts(self, task: TaskDefinition) -> tuple[Layout, ...]:

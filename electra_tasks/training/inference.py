@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from electra_tasks.console import Progress
 from electra_tasks.training.features import column_array, column_list
 
 
@@ -22,7 +23,7 @@ def model_device(model) -> torch.device:
 
 def predict_outputs(model, features, collator, *, output_names: Sequence[str], batch_size: int,
                     sequence_outputs: Sequence[str] = (), bf16: bool = False,
-                    progress: bool = True) -> list[list[np.ndarray]]:
+                    progress: bool = True, desc: str = "predicting") -> list[list[np.ndarray]]:
     """`sequence_outputs`: the outputs with one row per token (cut to each feature's length)."""
     accepted = set(inspect.signature(model.forward).parameters)
     lengths = column_array(features, "length") if "length" in features.column_names else \
@@ -35,7 +36,7 @@ def predict_outputs(model, features, collator, *, output_names: Sequence[str], b
     device = model_device(model)
     was_training = model.training
     model.eval()
-    bar = _progress(len(order), progress)
+    bar = Progress(desc, total=len(order), unit=" ex", enabled=progress)
     try:
         with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             for start in range(0, len(order), batch_size):
@@ -48,20 +49,9 @@ def predict_outputs(model, features, collator, *, output_names: Sequence[str], b
                     sequence = name in sequence_outputs
                     for row, feature in enumerate(index):
                         results[k][feature] = tensor[row, : lengths[feature]] if sequence else tensor[row]
-                if bar is not None:
-                    bar.update(len(index))
+                bar.update(len(index))
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
         model.train(was_training)
     return results  # type: ignore[return-value]
 
-
-def _progress(total: int, enabled: bool):
-    from electra_tasks.console import on_terminal
-
-    if not enabled or not on_terminal():
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="Predicting", unit="ex", mininterval=2.0, leave=False)

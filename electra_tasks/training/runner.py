@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from electra_tasks import modeling
+from electra_tasks import console, modeling
 from electra_tasks import runfolder
 from electra_tasks.errors import UserError
 from electra_tasks.options import RunOptions, all_options, encoding_options
@@ -69,11 +69,13 @@ def evaluate_split(family: TaskFamily, task: TaskDefinition, split: str, raw, mo
     """Predict one split with the model in memory and score it; returns `Scored`."""
     features = encode_split(family, task, split, raw, tokenizer, data, opts, for_training=False)
     started = time.perf_counter()
-    outputs = predict_outputs(model, features, family.collator(tokenizer), output_names=family.output_names,
-                              sequence_outputs=family.sequence_outputs,
-                              batch_size=int(settings["eval_batch_size"]), bf16=use_bf16(settings))
-    elapsed = time.perf_counter() - started
-    scored = family.score(task, raw, features, outputs, data, opts)
+    doing = "predicting" if split == "predict" else "evaluating"
+    with console.phase(doing):
+        outputs = predict_outputs(model, features, family.collator(tokenizer), output_names=family.output_names,
+                                  sequence_outputs=family.sequence_outputs, desc=f"{doing} {task.name} {split}",
+                                  batch_size=int(settings["eval_batch_size"]), bf16=use_bf16(settings))
+        elapsed = time.perf_counter() - started
+        scored = family.score(task, raw, features, outputs, data, opts)
     log.info("%s %s: %s predicted in %.1fs (%.0f examples/s)", task.name, split, plural(len(raw), "example"),
              elapsed, len(raw) / max(elapsed, 1e-9))
     return scored
@@ -311,11 +313,13 @@ def train_seeds(opts: RunOptions) -> dict[str, Any]:
         opts.output_dir = str(Path("runs") / task.name)
     out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=opts.resume)
     per_seed: dict[int, dict[str, Any]] = {}
-    for seed in opts.seeds or []:
+    seeds = opts.seeds or []
+    for number, seed in enumerate(seeds, 1):
         sub = RunOptions(**{**opts.to_dict(), "seed": seed, "seeds": None,
                             "output_dir": str(runfolder.seed_folder(out, seed))})
-        log.info("seed %d -> %s", seed, sub.output_dir)
-        per_seed[seed] = train(sub)
+        log.info("seed %d (%d/%d) -> %s", seed, number, len(seeds), sub.output_dir)
+        with console.context(f"seed {number}/{len(seeds)}"):
+            per_seed[seed] = train(sub)
     summary = runfolder.aggregate_seeds(per_seed)
     if is_main_process():
         runfolder.write_metrics(out, summary)

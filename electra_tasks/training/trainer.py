@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
 
 from electra_tasks.console import on_terminal
@@ -140,19 +140,81 @@ def whole_run_loss(history: list[dict[str, Any]], session_sum: float, first_step
     return (earlier + float(session_sum)) / max(last_step, 1)
 
 
-class PlainProgressCallback(TrainerCallback):
-    """Off a terminal (CI, log files): one plain line per logging step with rate and ETA."""
+class ProgressLines(TrainerCallback):
+    """What a training run prints instead of the Trainer's dicts (rank 0 only).
 
-    def __init__(self):
+    `extra`: (short name, log key) pairs shown after the loss, e.g. ("mlm", "mlm_loss");
+    `tokens_per_step`: the average tokens a step trains on, for tokens/s.
+    """
+
+    def __init__(self, *, tokens_per_step: float | None = None, extra: tuple[tuple[str, str], ...] = ()):
+        self.tokens_per_step = tokens_per_step
+        self.extra = tuple(extra)
         self.started = None  # (step, time) of the first logged step: the rate excludes start-up
+        self.began = None  # (step, time) at on_train_begin: the summary line's rate
+        self.last: dict[str, float] = {}
+        self.timing = None  # the "training" phase (console.phase) while the loop runs
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.started = None
+        import time
+
+        from electra_tasks.console import phase
+
+        self.started, self.last = None, {}
+        self.began = (state.global_step, time.perf_counter())
+        self.timing = phase("training")  # for the closing summary's times
+        self.timing.__enter__()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs:
+            self.last.update({k: v for k, v in logs.items() if isinstance(v, (int, float))})
+
+    def values_text(self, logs: dict[str, float], compact: bool = False) -> str:
+        """`compact` (the bar): the extras stand in for the combined loss, numbers are shorter."""
+        parts = []
+        if "loss" in logs and not (compact and self.extra):
+            parts.append(f"loss {logs['loss']:.4f}")
+        if "learning_rate" in logs and not compact:
+            parts.append(f"lr {logs['learning_rate']:.2e}")
+        parts += [f"{short} {logs[key]:.{3 if compact else 4}g}" for short, key in self.extra if key in logs]
+        if "learning_rate" in logs and compact:
+            parts.append(f"lr {logs['learning_rate']:.1e}")
+        return " ".join(parts)
+
+    def summary(self, state) -> None:
+        """One line when training ends: steps, time, speed, the final values."""
+        import logging
+        import time
+
+        from electra_tasks.console import format_seconds
+
+        if self.timing is not None:
+            self.timing.__exit__(None, None, None)
+            self.timing = None
+        if not state.is_world_process_zero or self.began is None:
+            return
+        steps = state.global_step - self.began[0]
+        elapsed = time.perf_counter() - self.began[1]
+        speed = [f"{steps / elapsed:.1f} steps/s"] if elapsed > 0 else []
+        if self.tokens_per_step and elapsed > 0:
+            speed.append(f"{steps * self.tokens_per_step / elapsed:,.0f} tokens/s")
+        line = f"training: {steps} steps in {format_seconds(elapsed)}" + (f" ({', '.join(speed)})" if speed else "")
+        if "train_loss" in self.last:
+            line += f", mean loss {self.last['train_loss']:.4f}"
+        last = " ".join(f"{short} {self.last[key]:.4g}" for short, key in self.extra if key in self.last)
+        if last:
+            line += f"; last logged {last}"
+        logging.getLogger("electra_tasks").info("%s", line)
+
+
+class PlainProgressCallback(ProgressLines):
+    """Off a terminal (CI, log files): one plain line per logging step with rate and ETA."""
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         import logging
         import time
 
+        super().on_log(args, state, control, logs=logs, **kwargs)
         if not state.is_world_process_zero or not logs or "loss" not in logs:
             return
         now, done, total = time.perf_counter(), state.global_step, max(state.max_steps, 1)
@@ -162,9 +224,70 @@ class PlainProgressCallback(TrainerCallback):
         rate = (done - first_step) / (now - first_time) if now > first_time else 0.0
         speed = f"{rate:.1f} steps/s, ETA {int((total - done) / rate) // 60}m{int((total - done) / rate) % 60:02d}s" \
             if rate > 0 else "timing from the next log"
-        logging.getLogger("electra_tasks").info("step %d/%d (%.0f%%) loss %.4f lr %.2e | %s", done, total,
-                                                100 * done / total, logs["loss"], logs.get("learning_rate", 0.0),
-                                                speed)
+        logging.getLogger("electra_tasks").info("step %d/%d (%.0f%%) %s | %s", done, total, 100 * done / total,
+                                                self.values_text({"learning_rate": 0.0, **logs}), speed)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.summary(state)
+
+
+# the ETA before the values: at 80 columns a long line loses its end
+TRAINING_BAR = "{desc} {percentage:3.0f}%|{bar:10}| {n_fmt}/{total_fmt} ETA {remaining}{postfix}"
+
+
+class TerminalProgressCallback(ProgressLines):
+    """At a terminal: one live bar (step/total, loss, learning rate, ETA, tokens/s), then one line."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bar, self.step = None, 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from electra_tasks.console import Progress
+
+        super().on_train_begin(args, state, control, **kwargs)
+        if state.is_world_process_zero:
+            self.bar = Progress("training", total=state.max_steps, unit="step", initial=state.global_step, delay=0,
+                                bar_format=TRAINING_BAR)
+            self.step = state.global_step
+
+    def on_step_end(self, args, state, control, lr_scheduler=None, **kwargs):
+        if self.bar is None:
+            return
+        self.bar.update(state.global_step - self.step)
+        self.step = state.global_step
+        if lr_scheduler is not None:
+            self.last["learning_rate"] = float(lr_scheduler.get_last_lr()[0])
+        self.show()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        super().on_log(args, state, control, logs=logs, **kwargs)
+        if self.bar is not None and logs and "loss" in logs:
+            self.show()
+
+    def show(self) -> None:
+        """The values after the bar: the last logged loss (and extras), the current lr, tokens/s."""
+        text = self.values_text(self.last, compact=True)
+        rate = self.bar.rate
+        if self.tokens_per_step and rate:
+            text += f" {rate * self.tokens_per_step:,.0f} tok/s"
+        self.bar.postfix(text)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.summary(state)
+
+
+def install_progress(trainer, *, tokens_per_step: float | None = None,
+                     extra: tuple[tuple[str, str], ...] = ()) -> None:
+    """Replace the Trainer's printing (dicts, on a terminal and off it) with ours: a live bar at a
+    terminal, plain `step N/M ...` lines elsewhere, and one summary line at the end."""
+    for printer in (PrinterCallback, ProgressCallback):
+        trainer.remove_callback(printer)
+    progress = TerminalProgressCallback if on_terminal() else PlainProgressCallback
+    trainer.add_callback(progress(tokens_per_step=tokens_per_step, extra=extra))
 
 
 def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArguments:
@@ -198,8 +321,9 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         use_cpu=not torch.cuda.is_available(),  # without it, torchrun on CPU silently trains unsharded copies
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
-        disable_tqdm=not on_terminal(),  # ElectraTrainer._get_train_sampler groups batches by length
-        log_level="warning",
+        disable_tqdm=True,  # install_progress draws the bar (the Trainer's prints dicts)
+        log_level="passive",  # the Trainer would set transformers' verbosity: console.quiet_libraries owns it
+        log_level_replica="passive",
         ddp_find_unused_parameters=False,
     )
 
@@ -220,9 +344,11 @@ def build_trainer(model, tokenizer, train_features, collator, settings: dict[str
     args = training_arguments(settings, opts, out)
     trainer = ElectraTrainer(model=model, args=args, train_dataset=train_features, data_collator=collator,
                              processing_class=tokenizer, recipe_settings=settings, callbacks=[TrainingClock()])
-    if args.disable_tqdm:  # not a terminal: plain lines instead of the Trainer's dict printing
-        trainer.remove_callback(PrinterCallback)
-        trainer.add_callback(PlainProgressCallback())
+    world = max(args.world_size, 1) * args.gradient_accumulation_steps
+    per_example = column_array(train_features, "length").mean() if "length" in train_features.column_names \
+        and len(train_features) else None
+    install_progress(trainer, tokens_per_step=float(per_example) * args.per_device_train_batch_size * world
+                     if per_example is not None else None)
     return trainer
 
 

@@ -21,6 +21,7 @@ from electra_tasks.options import RunOptions
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
+from electra_tasks.training.features import note_truncated
 
 log = logging.getLogger("electra_tasks")
 
@@ -182,6 +183,7 @@ class ClassificationFamily(TaskFamily):
     def encode(self, batch, tokenizer, data, opts, *, for_training):
         pair = batch.get("text_pair")
         encoded = tokenizer(batch["text"], pair, truncation=True, max_length=opts.max_seq_length)
+        note_truncated(encoded, opts.max_seq_length)
         encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
         if for_training:
             if data.labels is None:

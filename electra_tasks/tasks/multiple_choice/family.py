@@ -29,6 +29,7 @@ from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
 from electra_tasks.tasks.multiple_choice.collate import ChoiceCollator
 from electra_tasks.tasks.multiple_choice.model import ElectraForMaskedMultipleChoice
+from electra_tasks.training.features import note_truncated
 
 NO_LABEL = -1
 
@@ -242,6 +243,7 @@ class MultipleChoiceFamily(TaskFamily):
                     seconds.append(choice)
                 owners.append(i)
         encoded = tokenizer(firsts, seconds, truncation=True, max_length=int(opts.max_seq_length))
+        note_truncated(encoded, int(opts.max_seq_length), what="context + choice inputs")
         out: dict[str, list] = {key: [[] for _ in batch["choices"]] for key in encoded.keys()}
         for row, owner in enumerate(owners):
             for key in encoded.keys():

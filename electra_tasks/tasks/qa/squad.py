@@ -10,14 +10,12 @@ and counted, rather than failing.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from electra_tasks.console import notes
 from electra_tasks.data.tables import read_text
 from electra_tasks.errors import UserError, require, where
-
-log = logging.getLogger("electra_tasks")
 
 SEARCH_WINDOW = 2  # characters either side of a wrong answer_start searched for the answer text
 
@@ -84,9 +82,9 @@ def squad_records(articles: list, source, *, require_answers: bool = True) -> Sq
     recovered_ids = set(recovered)
     for record in records:
         record["recovered"] = record["id"] in recovered_ids
-    if recovered:
-        log.info("%s: %d answer(s) had an answer_start a few characters off; recovered by searching "
-                 "near the offset (e.g. question id %s)", source, len(recovered), recovered[0])
+    if recovered:  # a warning that matters, once per command (every seed reads the file again)
+        notes.once(f"{source}: {len(recovered)} answer(s) had an answer_start a few characters off; recovered "
+                   f"by searching near the offset (e.g. question id {recovered[0]})")
     return SquadFile(records=records, articles=len(articles), recovered=recovered)
 
 
