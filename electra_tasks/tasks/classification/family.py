@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from electra_tasks import modeling
+from electra_tasks.data.lines import json_record
 from electra_tasks.data.tables import read_table
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.classification import metrics as glue_metrics
@@ -234,10 +235,7 @@ class ClassificationFamily(TaskFamily):
                 continue
             stripped = line.strip()
             if stripped.startswith("{"):
-                try:
-                    record = json.loads(stripped)
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}") from None
+                record = json_record(stripped, where(source, number), "{\"text\": ..., \"text_pair\": ...}")
                 text = record.get("text", record.get("sentence", record.get("sentence1")))
                 pair = record.get("text_pair", record.get("sentence2"))
                 if not isinstance(text, str):

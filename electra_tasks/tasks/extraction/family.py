@@ -19,7 +19,6 @@ explicit files; a file name may end in a row range, `articles.csv[:800]`, `artic
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 
 from electra_tasks import modeling
 from electra_tasks.tasks.extraction.sentences import SentenceError, as_sentences
+from electra_tasks.data.lines import json_record
 from electra_tasks.data.tables import TABLE_FORMATS, read_table
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.extraction import rouge as rouge_metrics
@@ -240,10 +240,7 @@ class ExtractionFamily(TaskFamily):
                 continue
             doc_id, document = str(len(rows)), stripped
             if stripped.startswith("{"):
-                try:
-                    record = json.loads(stripped)
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}") from None
+                record = json_record(stripped, where(source, number), "{\"article\": ...} or {\"sentences\": [...]}")
                 key = next((k for k in ("article", "document", "text", "sentences", "src") if k in record), None)
                 if key is None:
                     raise UserError(f"{where(source, number)}: expected a JSON object with \"article\" "

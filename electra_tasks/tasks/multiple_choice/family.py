@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from electra_tasks import modeling
+from electra_tasks.data.lines import json_record
 from electra_tasks.data.tables import read_table
 from electra_tasks.errors import UserError, where
 from electra_tasks.outputs import atomic_write_jsonl
@@ -283,13 +284,7 @@ class MultipleChoiceFamily(TaskFamily):
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}; expected an object with a "
-                                f"context and its choices") from None
-            if not isinstance(record, dict):
-                raise UserError(f"{where(source, number)}: expected a JSON object with a context and its choices")
+            record = json_record(line, where(source, number), "an object with a context and its choices")
             own = columns if has_field(record, columns["context"]) else generic
             rows.append(read_example(record, len(rows), where(source, number), task,
                                      {**own, "id": own["id"] or "id"}, labelled=False))

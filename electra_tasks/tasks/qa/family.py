@@ -14,7 +14,6 @@ unanswerable questions, see `qa_model.py`). Scoring: the official SQuAD scripts'
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 from electra_tasks import modeling
 from electra_tasks.tasks.qa import postprocess as qa_postprocess
 from electra_tasks.tasks.qa.squad import read_squad, squad_records
+from electra_tasks.data.lines import json_record
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.qa import metrics as squad_metrics
 from electra_tasks.outputs import atomic_write_json
@@ -192,13 +192,8 @@ class QuestionAnsweringFamily(TaskFamily):
                 question, _, context = line.partition("\t")
                 record = {"question": question, "context": context}
             else:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"{where(source, number)}: broken JSON: {exc.msg}; expected "
-                                    f"{{\"question\": ..., \"context\": ...}} or question<TAB>context") from None
-            if not isinstance(record, dict):
-                raise UserError(f"{where(source, number)}: expected a JSON object with \"question\" and \"context\"")
+                record = json_record(line, where(source, number),
+                                     "{\"question\": ..., \"context\": ...} or question<TAB>context")
             for key in ("question", "context"):
                 if not isinstance(record.get(key), str) or not record[key].strip():
                     problem = "missing key" if key not in record else "expected a non-empty string for"
