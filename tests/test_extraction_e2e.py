@@ -138,3 +138,14 @@ def test_presumm_json_documents_load_as_given(tmp_path):
     assert len(data.splits["train"]) == 6 and len(first["sentences"]) == 71
     assert first["reference"][0] == "pov video has gone viral on youtube"
     assert 1 <= len(first["oracle"]) <= 3
+
+
+def test_cli_prints_no_library_line_and_no_zero_truncation_line(tmp_path, tiny_model):
+    train_file = _write_jsonl(tmp_path / "train.jsonl", _toy_rows(8, 1))
+    dev = _write_jsonl(tmp_path / "dev.jsonl", _toy_rows(1, 2))
+    result = run_cli("train", "extractive-summarization", "--model", tiny_model, "--train-file", train_file,
+                     "--validation-file", dev, "--output-dir", tmp_path / "run", "--max-steps", "1")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Using default tokenizer." not in result.stderr  # rouge-score's absl line
+    assert "documents longer than" not in result.stderr  # nothing was cut: nothing to say
+    assert "validation: 1 example predicted" in result.stderr  # not "1 examples"
