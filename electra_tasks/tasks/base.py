@@ -58,11 +58,13 @@ class TaskFamily:
         `labels`: the label list of an already fine-tuned model (eval); gold labels outside it
         are an error. In training the list comes from the task definition or the training data.
         """
+        from electra_tasks.data import repairs
         from electra_tasks.data.splits import load_splits
 
-        raw, sources = load_splits(self, task, opts, for_training=for_training)
-        data = self.examples(task, raw, opts, for_training=for_training, labels=labels)
-        data.info = {"sources": sources, **data.info}
+        with repairs.collect() as repaired:  # what the readers repaired, counted (run_config.json "data")
+            raw, sources = load_splits(self, task, opts, for_training=for_training)
+            data = self.examples(task, raw, opts, for_training=for_training, labels=labels)
+        data.info = {"sources": sources, **data.info, "repairs": repaired}
         return data
 
     def data_layouts(self, task: TaskDefinition) -> tuple[Layout, ...]:
