@@ -28,9 +28,11 @@ class Rows:
 
     def select(self, indices) -> "Rows":
         """The rows at `indices` (a range: a row range or the first N), places kept."""
-        if not isinstance(indices, range):
+        if isinstance(indices, range):
+            positions = self.positions[slice(indices.start, indices.stop, indices.step)]
+        else:
             indices = np.asarray(indices, dtype=np.int64)
-        positions = self.positions[indices] if isinstance(indices, range) else np.asarray(self.positions)[indices]
+            positions = np.asarray(self.positions)[indices]
         return Rows(self.dataset.select(indices), self._place, source=self.source, positions=positions,
                     info=self.info)
 
@@ -38,17 +40,37 @@ class Rows:
         return self._place(int(self.positions[int(row)]), field)
 
     def arrow(self, column: str):
-        """A column as one pyarrow Array (the Dataset's selection applied)."""
-        array = self.dataset.with_format("arrow")[column]
-        return array.combine_chunks() if hasattr(array, "combine_chunks") else array
+        """A column as a pyarrow (Chunked)Array, the Dataset's selection applied."""
+        return self.dataset.with_format("arrow")[column]
 
 
 def dataset_from_arrow(table):
-    """A `datasets.Dataset` over a pyarrow Table, without converting a row to Python."""
+    """A `datasets.Dataset` over a pyarrow Table, without converting a row to Python.
+
+    Its fingerprint (the feature cache's key for these rows) hashes the Arrow buffers in place;
+    datasets' own would pickle a copy of the whole table first (0.5 s and the table's size again
+    in memory for a million rows).
+    """
     from datasets import Dataset
     from datasets.table import InMemoryTable
 
-    return Dataset(InMemoryTable(table))
+    return Dataset(InMemoryTable(table), fingerprint=arrow_fingerprint(table))
+
+
+def arrow_fingerprint(table) -> str:
+    """A content hash of a pyarrow Table: schema, then every buffer of every column."""
+    import xxhash
+
+    digest = xxhash.xxh3_128()
+    digest.update(str(table.schema).encode("utf-8"))
+    digest.update(str(table.num_rows).encode("ascii"))
+    for column in table.columns:
+        for chunk in column.chunks:
+            digest.update(f"{chunk.offset}:{len(chunk)}".encode("ascii"))
+            for buffer in chunk.buffers():
+                if buffer is not None:
+                    digest.update(memoryview(buffer))
+    return digest.hexdigest()[:16]
 
 
 def first_true(mask) -> int | None:

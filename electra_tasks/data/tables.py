@@ -114,7 +114,6 @@ class Table:
         index = self.column_index(name, role)
         label = self.columns[index]
         column = self.arrow.column(index)
-        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         if pa.types.is_large_string(column.type):
             column = column.cast(pa.string())
         bad = self.non_text.get(label)
@@ -150,10 +149,21 @@ class Table:
         """`file:LINE (field 'x')`, `file (record N)`, or `file[ROW]`: where row `row` came from."""
         return self._file_place(int(self._kept[row]) if self._kept is not None else int(row), field)
 
+    def release(self) -> None:
+        """Drop the rows themselves (a family has taken its columns); `place` keeps working."""
+        import pyarrow as pa
+
+        self._row_count = self._file_rows()
+        self.arrow = pa.table({name: pa.nulls(0) for name in self.arrow.column_names})
+        self._python_rows = None
+
     def _file_rows(self) -> int:
-        return len(self) if self._kept is None else self._all_rows
+        if self._kept is not None:
+            return self._all_rows
+        return self._row_count if self._row_count is not None else len(self)
 
     _all_rows: int = 0
+    _row_count: int | None = None
 
     def _find_lines(self) -> list[int]:
         count = self._file_rows()

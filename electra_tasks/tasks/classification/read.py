@@ -41,6 +41,7 @@ def rows_from_table(table: Table, *, text_col, pair_col, label_col, index_col, r
     else:
         columns["index"] = _as_text(pa.array(np.arange(len(table))))
     dataset = dataset_from_arrow(pa.table(columns))
+    table.release()  # only `place` is needed from here on: the file's columns are not kept twice
     return Rows(dataset, table.place, source=table.path, info={"regression": regression})
 
 
@@ -50,7 +51,7 @@ def label_values(table: Table, name: str, *, regression: bool, names: list[str] 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    column = table.arrow.column(name).combine_chunks()
+    column = table.arrow.column(name)
     if regression:
         return _scores(table, name, column)
     feature = table.features.get(name) if table.features is not None else None
@@ -164,8 +165,6 @@ def _scores(table: Table, name: str, column):
 def _as_text(column):
     import pyarrow as pa
 
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
     return column if pa.types.is_string(column.type) else column.cast(pa.string())
 
 
@@ -180,7 +179,7 @@ def rows_from_hub(dataset, *, text: str, pair: str | None, labels, regression: b
         columns["text_pair"] = _as_text(arrow.column(pair))
     n = arrow.num_rows
     if "label" in arrow.column_names:
-        gold = arrow.column("label").combine_chunks()
+        gold = arrow.column("label")
         if regression:
             values = gold.cast(pa.float64())
             columns["label"] = pc.if_else(pc.less(values, 0), pa.scalar(None, pa.float64()), values)
