@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import lzma
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from electra_tasks.data import repairs
-from electra_tasks.data.text import (check_encoding, check_file, decode, format_suffix, open_binary,
-                                     read_bytes, read_text)
+from electra_tasks.data.text import (check_encoding, check_file, compression_of, decode, format_suffix,
+                                     open_binary, read_bytes, read_text)
 from electra_tasks.errors import UserError, did_you_mean, where
 
 __all__ = ["TABLE_FORMATS", "Table", "read_table", "read_text", "is_saved_dataset", "table_format"]
@@ -201,6 +202,16 @@ def read_table(path: str | Path, *, header: bool = True, fmt: str | None = None,
                         f"save_to_disk folder")
     check_file(path)
     encoding = check_encoding(encoding)
+    try:
+        table = _read_format(path, fmt, header, delimiter, encoding)
+    except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged archive, found while streaming it
+        if compression_of(path) is None:
+            raise
+        raise UserError(f"{path}: not a valid {compression_of(path)} file ({str(exc).splitlines()[0]})") from None
+    return _drop_empty_rows(table)
+
+
+def _read_format(path: Path, fmt: str, header: bool, delimiter: str | None, encoding: str | None) -> Table:
     if fmt in (".tsv", ".csv"):
         sep = delimiter if delimiter is not None else ("\t" if fmt == ".tsv" else ",")
         sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
@@ -213,7 +224,7 @@ def read_table(path: str | Path, *, header: bool = True, fmt: str | None = None,
         table = _read_jsonl(path, encoding)
     else:
         table = _read_json_python(path, read_text(path, encoding), jsonl=False)
-    return _drop_empty_rows(table)
+    return table
 
 
 # --- delimited text ---------------------------------------------------------------------------
@@ -324,6 +335,9 @@ def _delimited_error(path: Path, fmt: str, sep: str, header: bool, encoding: str
             if expected is None:
                 expected = len(row)
             elif len(row) != expected:
+                if _quoted(fmt) and any("\n" in f or "\r" in f for f in row) and text.count('"') % 2:
+                    return UserError(f"{where(path, line)}: a quoted field opens on this line and is never "
+                                     f"closed (a '\"' is missing)")
                 return UserError(f"{where(path, line)}: {len(row)} fields, expected {expected} "
                                  f"({'as in the header' if header else 'as in the first line'})")
     except csv.Error as error:

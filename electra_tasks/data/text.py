@@ -31,6 +31,8 @@ _CONTROL = re.compile("[\x01-\x08\x0e-\x1f\x7f-\x9f]")  # no text has these; bin
 SAMPLE_BYTES = 256 * 1024  # non-ASCII lines given to the detector (it is slow on big inputs)
 PREFERRED = ("cp1252", "iso8859-1", "iso8859-15")  # Windows-1252 first, as browsers treat Latin-1
 CHAOS_MARGIN = 0.01  # a guess this close to the cleanest counts as tied
+MIN_EVIDENCE = 16  # non-ASCII bytes below which a detector's guess is noise
+_HIGH_BYTES = re.compile(rb"[\x80-\xff]")
 
 
 def compression_of(path: str | Path) -> str | None:
@@ -106,27 +108,41 @@ def detect_encoding(data: bytes) -> str | None:
         size += len(sample[-1])
         if size >= SAMPLE_BYTES:
             break
-    guesses = [g for g in from_bytes(b"".join(sample)) if codecs.lookup(g.encoding).name != "utf-8"]
-    if not guesses:  # the detector gives up on short samples: Windows-1252 if it fits and reads as text
+    sample = b"".join(sample)
+    evidence = len(_HIGH_BYTES.findall(sample))
+    guesses = [g for g in from_bytes(sample) if codecs.lookup(g.encoding).name != "utf-8"] \
+        if evidence >= MIN_EVIDENCE else []
+    if not guesses:  # too few non-ASCII bytes to tell (the detector guesses Big5 for "K\xf6ln"), or it gave
+        # up: Windows-1252, the common legacy encoding of English-language data, if it reads as text
         try:
             text = data.decode(PREFERRED[0])
         except UnicodeDecodeError:
             return None
         return PREFERRED[0] if not _CONTROL.search(text) else None
     # the detector often ties Western code pages on short or English text (cp1250 vs cp1252:
-    # "Cæsar" vs "Ćsar"); among guesses as clean as the best, prefer the common Western ones
+    # "Cæsar" vs "Ćsar"), or lists one of several that read the bytes alike: among guesses as
+    # clean as the best, prefer the common Western ones (also when one reads the sample the same)
     clean = min(g.chaos for g in guesses) + CHAOS_MARGIN
-    tied = [g for g in guesses if g.chaos <= clean]
-    ranked = sorted(tied, key=lambda g: PREFERRED.index(codecs.lookup(g.encoding).name)
-                    if codecs.lookup(g.encoding).name in PREFERRED else len(PREFERRED))
-    for guess in ranked + guesses:
-        name = codecs.lookup(guess.encoding).name
+    tied = [codecs.lookup(g.encoding).name for g in guesses if g.chaos <= clean]
+    names = [codecs.lookup(g.encoding).name for g in guesses]
+    ranked = []
+    for name in PREFERRED:
+        if name in tied or any(_reads_alike(sample, name, other) for other in tied):
+            ranked.append(name)
+    for name in dict.fromkeys(ranked + tied + names):
         try:
             data.decode(name)
         except UnicodeDecodeError:
             continue
         return name
     return None
+
+
+def _reads_alike(sample: bytes, a: str, b: str) -> bool:
+    try:
+        return sample.decode(a) == sample.decode(b)
+    except UnicodeDecodeError:
+        return False
 
 
 def decode(data: bytes, source, encoding: str | None = None, *, report: bool = True) -> tuple[str, str]:

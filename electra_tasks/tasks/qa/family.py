@@ -22,7 +22,8 @@ import numpy as np
 
 from electra_tasks import modeling
 from electra_tasks.tasks.qa import postprocess as qa_postprocess
-from electra_tasks.tasks.qa.squad import read_squad, squad_records
+from electra_tasks.data.tables import SAVED_DATASET, read_table, table_format
+from electra_tasks.tasks.qa.squad import flat_records, read_squad
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.qa import metrics as squad_metrics
 from electra_tasks.outputs import atomic_write_json
@@ -34,6 +35,7 @@ from electra_tasks.training.windows import max_context_windows
 
 log = logging.getLogger("electra_tasks")
 
+FLAT_FORMATS = (".jsonl", ".parquet", SAVED_DATASET)  # one row per question, as the hub stores SQuAD
 DOC_STRIDE = 128  # ELECTRA's overlap between context windows (the shared --doc-stride's QA default)
 
 
@@ -59,20 +61,19 @@ class QuestionAnsweringFamily(TaskFamily):
 
     # --- data -----------------------------------------------------------------------------
     def read_file(self, path, split, task, opts) -> list[dict]:
-        return read_squad(path, require_answers=not split.startswith("test")).records
+        """SQuAD JSON (also compressed), or the hub's flat rows as JSON Lines, Parquet or a
+        save_to_disk folder."""
+        required = not split.startswith("test")
+        if table_format(path) in FLAT_FORMATS:
+            table = read_table(path, encoding=opts.encoding, split=split)
+            rows = [dict(zip(table.columns, row)) for row in table.rows]
+            return flat_records(rows, table.path, require_answers=required).records
+        return read_squad(path, require_answers=required, encoding=opts.encoding).records
 
     def read_hub_split(self, task, split, dataset, opts) -> list[dict]:
-        # regroup the hub's flat rows into SQuAD's article/paragraph form and validate them alike
-        articles: dict[str, dict[str, list]] = {}
-        for row in dataset:
-            qas = articles.setdefault(row["title"], {}).setdefault(row["context"], [])
-            answers = [{"text": t, "answer_start": s} for t, s in
-                       zip(row["answers"]["text"], row["answers"]["answer_start"])]
-            qas.append({"id": row["id"], "question": row["question"], "answers": answers})
-        data = [{"title": title, "paragraphs": [{"context": c, "qas": q} for c, q in paragraphs.items()]}
-                for title, paragraphs in articles.items()]
-        return squad_records(data, f"{task.hub_dataset[0]}[{split}]",
-                             require_answers=not split.startswith("test")).records
+        # the hub's flat rows, regrouped into SQuAD's article/paragraph form and validated alike
+        rows = dataset.with_format("arrow")[:].to_pylist()
+        return flat_records(rows, f"{task.hub_dataset[0]}[{split}]", require_answers=not split.startswith("test")).records
 
     def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
         check_window_options(opts)
@@ -345,7 +346,8 @@ register(
         name="qa", family="qa",
         description="Your own SQuAD-format JSON (unanswerable questions optional: v2.0 rules when present)",
         metrics=V2_METRICS, main_metric="f1",
-        data_formats="SQuAD-format JSON via --train-file/--validation-file [--test-file] or --data-dir "
+        data_formats="SQuAD-format JSON (also .gz/.bz2/.xz/.zst) or the hub's flat rows (jsonl/parquet/"
+                     "save_to_disk) via --train-file/--validation-file [--test-file] or --data-dir "
                      "(train.json/dev.json/test.json)",
         spec={}, defaults=SQUAD_DEFAULTS),
 )
