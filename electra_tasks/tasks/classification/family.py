@@ -131,7 +131,11 @@ class ClassificationFamily(TaskFamily):
     # --- features -------------------------------------------------------------------------
     def encode(self, batch, tokenizer, data, opts, *, for_training):
         pair = batch.get("text_pair")
-        encoded = tokenizer(batch["text"], pair, truncation=True, max_length=opts.max_seq_length)
+        # no all-ones attention mask (the collator implies it) and no all-zeros segment ids for single
+        # sentences: a third of the time and space of a million rows' features
+        encoded = tokenizer(batch["text"], pair, truncation=True, max_length=opts.max_seq_length,
+                            return_attention_mask=False, return_token_type_ids=pair is not None)
+        encoded = dict(encoded)
         encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
         if for_training:
             if data.labels is None:

@@ -146,10 +146,8 @@ class TaggingFamily(TaskFamily):
         capacity = int(opts.max_seq_length) - len(prefix) - len(suffix)
         overlap = min(int(opts.doc_stride), capacity - 1) if opts.doc_stride is not None else capacity // 2
         index = {label: i for i, label in enumerate(data.labels)}
-        typed = "token_type_ids" in tokenizer.model_input_names
-        out: dict[str, list] = {"input_ids": [], "attention_mask": [], "length": []}
-        if typed:
-            out["token_type_ids"] = []
+        # no all-ones attention mask and no all-zeros segment ids: the collator and the model imply them
+        out: dict[str, list] = {"input_ids": [], "length": []}
         out.update({"labels": []} if for_training else {"sentence_id": [], "word_index": []})
         pieces = word_pieces(tokenizer, batch["tokens"])
         for i, words in enumerate(pieces):
@@ -158,10 +156,7 @@ class TaggingFamily(TaskFamily):
                                            suffix=suffix, for_training=for_training):
                 ids = feature["input_ids"]
                 out["input_ids"].append(ids)
-                out["attention_mask"].append([1] * len(ids))
                 out["length"].append(len(ids))
-                if typed:
-                    out["token_type_ids"].append([0] * len(ids))
                 if for_training:
                     out["labels"].append(feature["marks"])
                 else:
