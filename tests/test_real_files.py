@@ -105,6 +105,8 @@ def test_json_under_a_data_key_and_parquet_and_saved_datasets(tmp_path):
     # integer labels named by --label-names
     data = load("classification", train_file=str(tmp_path / "plain.parquet"), label_names="neg,pos")
     assert examples(data) == named and data.labels == ["neg", "pos"]
+    data = load("classification", train_file=str(tmp_path / "plain.parquet"), label_names="zero,one")
+    assert data.labels == ["zero", "one"]  # the names' id order, not sorted
 
 
 def test_folder_of_class_subfolders(tmp_path):

@@ -71,6 +71,8 @@ class Table:
     header: bool = True  # csv/tsv: the first row named the columns
     _file_lines: list[int] | None = None  # line/record/row number of every row the file had
     _kept: np.ndarray | None = None  # the file's rows kept (empty rows dropped); None: all
+    _all_rows: int = 0  # rows the file had, where some were dropped
+    _row_count: int | None = None  # rows, once `release` dropped them
     _python_rows: list[list] | None = None  # the values as JSON gave them (JSON read in Python)
 
     def __len__(self) -> int:
@@ -105,8 +107,8 @@ class Table:
         return self.arrow.column(index).to_pylist()
 
     def text_column(self, name: str | int, role: str):
-        """A column of text as one pyarrow string Array; a value that is not text (a number, a
-        null, a list) is one error naming its row and field."""
+        """A column of text as a pyarrow string (Chunked)Array; a value that is not text (a number,
+        a null, a list) is one error naming its row and field."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -162,9 +164,6 @@ class Table:
         if self._kept is not None:
             return self._all_rows
         return self._row_count if self._row_count is not None else len(self)
-
-    _all_rows: int = 0
-    _row_count: int | None = None
 
     def _find_lines(self) -> list[int]:
         count = self._file_rows()

@@ -87,6 +87,8 @@ class ClassificationFamily(TaskFamily):
         train = raw_splits.get("train")
         if not train:
             raise UserError(f"task {task.name}: no label list known; train on labelled data first")
+        if train.info.get("label_names"):  # --label-names, or the file's ClassLabel: in id order
+            return list(train.info["label_names"])
         import pyarrow.compute as pc
 
         found = sorted((v for v in pc.unique(train.arrow("label")).to_pylist() if v is not None), key=_label_sort_key)

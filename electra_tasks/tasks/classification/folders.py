@@ -70,4 +70,4 @@ def read_class_folders(path: Path, *, label_names: list[str] | None, encoding: s
                       "index": pa.array(ids, pa.string())})
     return Rows(dataset_from_arrow(table),
                 lambda row, field=None: str(path / ids[row]) + (f" (field '{field}')" if field else ""),
-                source=path, info={"regression": False})
+                source=path, info={"regression": False, **({"label_names": list(label_names)} if label_names else {})})

@@ -41,8 +41,12 @@ def rows_from_table(table: Table, *, text_col, pair_col, label_col, index_col, r
     else:
         columns["index"] = _as_text(pa.array(np.arange(len(table))))
     dataset = dataset_from_arrow(pa.table(columns))
+    info = {"regression": regression}
+    feature = table.features.get(str(label_col)) if table.features is not None and label_col is not None else None
+    if label_names or hasattr(feature, "names"):  # the label list keeps the names' id order
+        info["label_names"] = list(label_names or feature.names)
     table.release()  # only `place` is needed from here on: the file's columns are not kept twice
-    return Rows(dataset, table.place, source=table.path, info={"regression": regression})
+    return Rows(dataset, table.place, source=table.path, info=info)
 
 
 def label_values(table: Table, name: str, *, regression: bool, names: list[str] | None):
