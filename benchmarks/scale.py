@@ -13,7 +13,8 @@ with the BERT uncased vocabulary). For each size, in fresh processes (and a fres
                 order of every row plus the first batch (the Trainer re-iterates its dataloader)
   peak RSS      of the training process (ru_maxrss)
   tokens/s      non-pad training tokens per second over steps 11..N (and per second of process CPU
-                time, which the other jobs on a shared machine disturb least)
+                time); then every size again in interleaved rounds (features cached), so that the
+                other jobs on a shared machine slow all sizes alike: the median of the rounds
 
     python benchmarks/scale.py --family classification --rows 100000 1000000 4000000
     python benchmarks/scale.py --family tagging --rows 25000 250000
@@ -189,6 +190,9 @@ def main() -> None:
     parser.add_argument("--family", choices=sorted(WRITERS), default="classification")
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 4_000_000])
     parser.add_argument("--steps", type=int, default=60, help="optimizer steps per training run")
+    parser.add_argument("--speed-rounds", type=int, default=3,
+                        help="interleaved training-speed rounds over all sizes (0: none)")
+    parser.add_argument("--keep", action="store_true", help="keep the feature caches in the work folder")
     parser.add_argument("--work-dir", default=None)
     parser.add_argument("--worker", choices=("baseline", "train"), help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -210,20 +214,16 @@ def main() -> None:
     model = make_model(work / "model-tiny", "tiny")
     writer, suffix = WRITERS[args.family]
     dev = writer(work / f"dev{suffix}", 200 if args.family != "qa" else 100, seed=1)
-    rows = []
+    rows, caches = [], {}
     for n in args.rows:
         data = work / f"train-{n}{suffix}"
         if not data.exists():
             writer(data, n)
         base = run_worker("--family", args.family, "--worker", "baseline", "--file", str(data), "--model", str(model),
                           cache=work / "unused-cache")
-        cache = work / f"cache-{n}"
+        caches[n] = cache = work / f"cache-{n}"
         shutil.rmtree(cache, ignore_errors=True)
-        out = work / f"out-{n}"
-        shutil.rmtree(out, ignore_errors=True)
-        measured = run_worker("--family", args.family, "--worker", "train", "--file", str(data), "--dev", str(dev),
-                              "--model", str(model), "--out", str(out), "--steps", str(args.steps), cache=cache)
-        shutil.rmtree(cache, ignore_errors=True)
+        measured = train_run(args, data, dev, model, work / f"out-{n}", cache)
         print(json.dumps({"rows": n, **base, **measured}), flush=True)
         rows.append([f"{n:,}", f"{base['read_s']:.1f} + {base['tokenize_s']:.1f}", f"{measured['start_to_step1_s']:.1f}",
                      f"{measured['after_imports_s']:.1f}",
@@ -235,6 +235,35 @@ def main() -> None:
                 f"BERT vocab)",
                 ["rows", "baseline: read + tokenize s", "start→step 1 s", "after imports s",
                  "ratio (from start / after imports)", "epoch start s", "peak RSS MB", "train tokens/s (per CPU s)"], rows)
+    # training speed, sizes interleaved round by round (features cached), so that the other jobs of a
+    # shared machine slow every size alike
+    speed: dict[int, list[dict]] = {n: [] for n in args.rows}
+    for _ in range(args.speed_rounds):
+        for n in args.rows:
+            data = work / f"train-{n}{suffix}"
+            speed[n].append(train_run(args, data, dev, model, work / f"out-{n}", caches[n]))
+    if args.speed_rounds:
+        import statistics
+
+        smallest = statistics.median(m["tokens_per_s"] for m in speed[args.rows[0]])
+        table = []
+        for n, runs in speed.items():
+            wall = sorted(m["tokens_per_s"] for m in runs)
+            cpu = statistics.median(m["tokens_per_cpu_s"] for m in runs)
+            table.append([f"{n:,}", f"{statistics.median(wall):,.0f} ({wall[0]:,.0f}-{wall[-1]:,.0f})", f"{cpu:,.0f}",
+                          f"{statistics.median(wall) / smallest:.2f}"])
+        print_table(f"{args.family}: training speed, {args.speed_rounds} interleaved rounds of {args.steps} steps "
+                    f"(features cached)", ["rows", "tokens/s median (min-max)", "tokens per CPU s", "vs smallest"],
+                    table)
+    if not args.keep:
+        for cache in caches.values():
+            shutil.rmtree(cache, ignore_errors=True)
+
+
+def train_run(args, data: Path, dev: Path, model: Path, out: Path, cache: Path) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    return run_worker("--family", args.family, "--worker", "train", "--file", str(data), "--dev", str(dev),
+                      "--model", str(model), "--out", str(out), "--steps", str(args.steps), cache=cache)
 
 
 if __name__ == "__main__":

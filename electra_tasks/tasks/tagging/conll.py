@@ -142,25 +142,30 @@ def read_conll(path: str | Path, *, tag_column: int | None = None, encoding: str
     for lines in _line_chunks(text):
         for raw in lines:
             number += 1
-            if not raw.strip():
+            fields = raw.split()
+            if not fields:
                 built.close()
                 continue
-            if not raw.strip(_BLANK):  # only a byte-order mark / zero-width characters: blank
-                invisible_lines += 1
-                first_repair.setdefault("line", number)
-                built.close()
-                continue
-            head = raw.split(None, 1)[0].strip(INVISIBLE)
+            head = fields[0]
+            if head[0] in INVISIBLE or head[-1] in INVISIBLE:
+                if not raw.strip(_BLANK):  # only a byte-order mark / zero-width characters: blank
+                    invisible_lines += 1
+                    first_repair.setdefault("line", number)
+                    built.close()
+                    continue
+                head = head.strip(INVISIBLE)
             if head == DOCSTART:
                 built.close()
                 documents += 1
                 continue
             if columns is None:
                 tab = "\t" in raw
-            fields = split_fields(raw, tab)
-            if tab and "\t" not in raw:
-                spaced_lines += 1
-                first_repair.setdefault("spaced", number)
+            if tab:
+                if "\t" in raw:
+                    fields = [f.strip() for f in raw.rstrip().split("\t")]
+                else:
+                    spaced_lines += 1
+                    first_repair.setdefault("spaced", number)
             if columns is None:
                 if len(fields) < 2:
                     raise UserError(f"{where(path, number)}: missing tag column: found only the token "

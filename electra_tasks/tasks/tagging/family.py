@@ -24,7 +24,7 @@ from electra_tasks.tasks.tagging import metrics as tag_metrics
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
-from electra_tasks.tasks.tagging.windows import special_tokens, window_features, word_pieces
+from electra_tasks.tasks.tagging.windows import sentence_encodings, sentence_windows, special_tokens
 
 log = logging.getLogger("electra_tasks")
 
@@ -149,11 +149,13 @@ class TaggingFamily(TaskFamily):
         # no all-ones attention mask and no all-zeros segment ids: the collator and the model imply them
         out: dict[str, list] = {"input_ids": [], "length": []}
         out.update({"labels": []} if for_training else {"sentence_id": [], "word_index": []})
-        pieces = word_pieces(tokenizer, batch["tokens"])
-        for i, words in enumerate(pieces):
+        sentences = batch["tokens"]
+        unk = tokenizer.unk_token_id
+        for i, (ids, word_ids) in enumerate(sentence_encodings(tokenizer, sentences)):
             tag_ids = [index[t] for t in batch["tags"][i]] if for_training else None
-            for feature in window_features(words, tag_ids, capacity=capacity, overlap=overlap, prefix=prefix,
-                                           suffix=suffix, for_training=for_training):
+            for feature in sentence_windows(ids, word_ids, len(sentences[i]), tag_ids, unk_id=unk, capacity=capacity,
+                                            overlap=overlap, prefix=prefix, suffix=suffix,
+                                            for_training=for_training):
                 ids = feature["input_ids"]
                 out["input_ids"].append(ids)
                 out["length"].append(len(ids))
