@@ -126,19 +126,24 @@ class QuestionAnsweringFamily(TaskFamily):
             features.update(start_positions=[], end_positions=[], is_impossible=[])
         for i, offsets in enumerate(offsets_all):
             sequence_ids = encoded.sequence_ids(i)
-            offsets = [list(o) if s == context_id else [-1, -1] for o, s in zip(offsets, sequence_ids)]
-            features["offset_mapping"].append(offsets)
-            features["example_index"].append(batch["example_index"][sample[i]])
             features["length"].append(len(offsets))
-            if for_training:
-                start, end = answer_tokens(offsets, batch["answers"][sample[i]], batch["unanswerable"][sample[i]])
+            if for_training:  # only the answer's token span: no per-token offsets are kept
+                first = sequence_ids.index(context_id)
+                last = len(sequence_ids) - 1 - sequence_ids[::-1].index(context_id)
+                start, end = answer_tokens(offsets, batch["answers"][sample[i]], batch["unanswerable"][sample[i]],
+                                           first=first, last=last)
                 features["start_positions"].append(start)
                 features["end_positions"].append(end)
                 features["is_impossible"].append(int(start == 0))
+            else:
+                features["offset_mapping"].append([list(o) if s == context_id else [-1, -1]
+                                                   for o, s in zip(offsets, sequence_ids)])
+                features["example_index"].append(batch["example_index"][sample[i]])
         if not for_training:
             features["max_context"] = max_context_flags(features["offset_mapping"], sample)
         else:
             del features["offset_mapping"], features["example_index"]
+            encoded.pop("attention_mask", None)  # all ones: the collator implies it
         return {**encoded, **features}
 
     # --- decoding and scoring -------------------------------------------------------------
@@ -251,14 +256,18 @@ def truncate_questions(questions: list[str], tokenizer, max_tokens: int) -> list
     return cut
 
 
-def answer_tokens(offsets: list[list[int]], answers: dict, impossible: bool) -> tuple[int, int]:
-    """Token positions of the first gold answer in a window, or (0, 0) ([CLS]) when not inside."""
+def answer_tokens(offsets, answers: dict, impossible: bool, *, first: int | None = None,
+                  last: int | None = None) -> tuple[int, int]:
+    """Token positions of the first gold answer in a window, or (0, 0) ([CLS]) when not inside.
+
+    The context tokens are `first..last` (else those whose offsets are not -1)."""
     if impossible or not answers["text"]:
         return 0, 0
     start_char = answers["answer_start"][0]
     end_char = start_char + len(answers["text"][0])
-    context = [i for i, o in enumerate(offsets) if o[0] >= 0]
-    first, last = context[0], context[-1]
+    if first is None or last is None:
+        context = [i for i, o in enumerate(offsets) if o[0] >= 0]
+        first, last = context[0], context[-1]
     if offsets[first][0] > start_char or offsets[last][1] < end_char:
         return 0, 0
     start = first
