@@ -68,6 +68,17 @@ def parse_seeds(value: Any) -> list[int] | None:
         raise UserError(f"--seeds {value}: expected comma-separated integers, e.g. 1,2,3") from None
 
 
+def parse_names(value: Any) -> list[str] | None:
+    """`neg,pos` (or a list) -> ["neg", "pos"]."""
+    if value is None or value == "" or value == []:
+        return None
+    names = [str(v).strip() for v in value] if isinstance(value, (list, tuple)) else \
+        [v.strip() for v in str(value).split(",")]
+    if any(not name for name in names) or len(set(names)) != len(names):
+        raise UserError(f"--label-names {value}: expected distinct comma-separated names, e.g. neg,pos")
+    return names
+
+
 SHARED: tuple[Option, ...] = (
     # where things are
     Option("model", str, "Hub id or local save_pretrained folder.", flags=("--model", "-m")),
@@ -93,6 +104,13 @@ SHARED: tuple[Option, ...] = (
     Option("id_column", str, "Column with example ids for prediction files.", commands=DATA),
     Option("no_header", bool, "The table has no header line; name columns by number.", default=False,
            commands=DATA),
+    Option("delimiter", str, "Field separator of csv/tsv files, e.g. ';' for spreadsheet exports.",
+           default_text="',' for .csv, tab for .tsv", commands=DATA),
+    Option("encoding", str, "Text encoding of every input file, e.g. latin-1.",
+           default_text="UTF-8, else detected (logged)", commands=DATA),
+    Option("label_names", str, "Names of integer label (tag) ids, comma-separated in id order; a folder of class "
+           "subfolders reads only these subfolders.", default_text="a ClassLabel's names where the data has one",
+           commands=DATA, parse=parse_names),
     Option("max_train_samples", int, "Use the first N training examples.", commands=("train",)),
     Option("max_eval_samples", int, "Use the first N evaluation examples.", commands=DATA),
     # encoding

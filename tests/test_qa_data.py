@@ -53,7 +53,7 @@ def test_answer_start_off_by_a_space_is_recovered_and_counted(tmp_path, caplog):
     assert read.records[0]["answers"]["answer_start"] == [14]
     assert read.records[1]["answers"]["answer_start"] == [21]
     assert read.records[2]["answers"] == {"text": [" Paris"], "answer_start": [13]}  # the space is there
-    assert "3 answer(s)" in caplog.text
+    assert "answer_start moved to the nearest occurrence of the answer text: 3" in caplog.text
 
 
 def test_locate_answer_prefers_the_nearest_occurrence():
@@ -61,7 +61,8 @@ def test_locate_answer_prefers_the_nearest_occurrence():
     assert locate_answer(context, "in", 4) == (3, "in")
     assert locate_answer(context, "out", 0) is None
     assert locate_answer("x Paris", " Paris", 2) == (1, " Paris")
-    assert locate_answer("abc   Paris", "Paris", 0) is None  # further than a couple of characters
+    assert locate_answer("abc   Paris", "Paris", 0) == (6, "Paris")  # nearest, however far
+    assert locate_answer("Paris, then Paris again", "Paris", 10) == (12, "Paris")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -81,9 +82,9 @@ def test_bad_files_are_one_clear_error(tmp_path, content, message):
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
-def test_answer_start_that_misses_names_the_question(tmp_path):
-    path = squad_file(tmp_path, [qa("q-bad", "Where?", "Paris", 0)])
-    with pytest.raises(UserError, match=r"question id q-bad\) \(answer 1\): answer_start 0 does not point"):
+def test_answer_nowhere_in_the_context_names_the_question(tmp_path):
+    path = squad_file(tmp_path, [qa("q-bad", "Where?", "Berlin", 0)])
+    with pytest.raises(UserError, match=r"question id q-bad\) \(answer 1\): the answer text \"Berlin\" is nowhere"):
         read_squad(path)
 
 
@@ -95,7 +96,7 @@ def test_duplicate_ids_and_answerable_without_answers_are_refused(tmp_path):
 
 
 def test_cli_bad_file_exits_2_with_one_line_and_writes_nothing(tmp_path, tiny_model):
-    bad = squad_file(tmp_path, [qa("q-off", "Where?", "Paris", 3)])
+    bad = squad_file(tmp_path, [qa("q-off", "Where?", "Rome", 3)])
     out = tmp_path / "out"
     result = invoke("train", "qa", "--model", tiny_model, "--train-file", bad, "--validation-file", bad,
                      "--output-dir", out, "--max-seq-length", "64", "--max-query-length", "16",

@@ -74,7 +74,7 @@ def test_missing_file_and_undecodable(tmp_path):
     with pytest.raises(UserError, match="file not found"):
         read_conll(tmp_path / "nope.txt")
     path = tmp_path / "bin.txt"
-    path.write_bytes(b"EU O\n\xff\xfe O\n")
+    path.write_bytes(b"EU O\n\xff\x00\xfe O\n")  # binary: a Latin-1 file is decoded instead
     with pytest.raises(UserError, match=r"bin.txt:2: undecodable byte"):
         read_conll(path)
 

@@ -118,3 +118,23 @@ def test_word_longer_than_a_window_keeps_first_pieces(piece_tokenizer):
     features = window_features(pieces, None, capacity=4, overlap=2, prefix=[2], suffix=[3], for_training=False)
     assert [f["input_ids"] for f in features] == [[2, 5, 6, 7, 8, 3], [2, 11, 3]]
     assert [m for f in features for m in f["marks"] if m >= 0] == [0, 1]
+
+
+@pytest.mark.parametrize("for_training", [True, False])
+def test_batched_encoding_gives_the_same_windows_as_word_pieces(piece_tokenizer, for_training):
+    from electra_tasks.tasks.tagging.windows import sentence_encodings, sentence_windows
+
+    rng = random.Random(2)
+    vocabulary = ["John", "playing", "in", "unbelievable", "Paris", "played", "\u200b", "zzz"]
+    sentences = [[rng.choice(vocabulary) for _ in range(rng.choice([1, 3, 8, 40]))] for _ in range(60)]
+    prefix, suffix = special_tokens(piece_tokenizer)
+    capacity = 12 - len(prefix) - len(suffix)
+    piece_tokenizer(["x"], truncation=True, max_length=5)  # a truncation setting left behind must not matter
+    encodings = sentence_encodings(piece_tokenizer, sentences)
+    for words, pieces, (ids, word_ids) in zip(sentences, word_pieces(piece_tokenizer, sentences), encodings):
+        tags = [w % 3 for w in range(len(words))] if for_training else None
+        expected = window_features(pieces, tags, capacity=capacity, overlap=capacity // 2, prefix=prefix,
+                                   suffix=suffix, for_training=for_training)
+        assert sentence_windows(ids, word_ids, len(words), tags, unk_id=piece_tokenizer.unk_token_id,
+                                capacity=capacity, overlap=capacity // 2, prefix=prefix, suffix=suffix,
+                                for_training=for_training) == expected

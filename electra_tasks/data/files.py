@@ -30,6 +30,8 @@ def split_files(opts, layouts: Sequence[Layout]) -> dict[str, str]:
     folder = Path(opts.data_dir)
     if not folder.is_dir():
         raise UserError(f"--data-dir {folder}: folder not found")
+    if (folder / "dataset_dict.json").is_file():  # a DatasetDict's save_to_disk folder: its splits
+        return saved_splits(folder)
     for layout in layouts:
         found = {}
         for split, names in layout.items():
@@ -40,6 +42,20 @@ def split_files(opts, layouts: Sequence[Layout]) -> dict[str, str]:
         if found:
             return found
     raise UserError(f"--data-dir {folder}: none of {describe_layouts(layouts)} found")
+
+
+SPLIT_NAMES = {"dev": "validation", "valid": "validation", "val": "validation"}
+
+
+def saved_splits(folder: Path) -> dict[str, str]:
+    """{split: folder/split} of a `DatasetDict.save_to_disk` folder (dev/valid/val read as validation)."""
+    import json
+
+    try:
+        names = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"--data-dir {folder}: dataset_dict.json is not a datasets save_to_disk index") from None
+    return {SPLIT_NAMES.get(name, name): str(folder / name) for name in names}
 
 
 def describe_layouts(layouts: Sequence[Layout]) -> str:

@@ -65,13 +65,15 @@ class TaskFamily:
         import time
 
         from electra_tasks import console
+        from electra_tasks.data import repairs
         from electra_tasks.data.splits import load_splits
 
         started = time.perf_counter()
-        with console.phase("reading"), console.Progress(f"reading {task.name}", unit=" rows") as bar:
+        with console.phase("reading"), console.Progress(f"reading {task.name}", unit=" rows") as bar, \
+                repairs.collect() as repaired:  # what the readers repaired, counted (run_config.json "data")
             raw, sources = load_splits(self, task, opts, for_training=for_training, on_rows=bar.update)
             data = self.examples(task, raw, opts, for_training=for_training, labels=labels)
-        data.info = {"sources": sources, **data.info}
+        data.info = {"sources": sources, **data.info, "repairs": repaired}
         counts = ", ".join(f"{split} {len(rows):,}" for split, rows in data.splits.items())
         log.info("%s: read %s examples in %s", task.name, counts,
                  console.format_seconds(time.perf_counter() - started))

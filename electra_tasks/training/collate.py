@@ -2,7 +2,9 @@
 
 `DataCollatorWithPadding` goes through `tokenizer.pad`, which cost ~19 ms a batch of 32 short
 sentences here (as much as a tiny model's whole forward pass). This pads the batch to its
-longest member with one numpy fill per column.
+longest member with one numpy fill per column. Features need not store `attention_mask` (all ones
+before padding, so a million of them cost time to write and space to keep): the collator builds it
+from the lengths of `input_ids`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class PadCollator:
                 batch[key] = torch.tensor([int(v) for v in values], dtype=torch.long)
             else:  # a feature column the collator cannot batch is a bug, never a silent drop
                 raise TypeError(f"cannot batch feature column {key!r} of type {type(values[0]).__name__}")
+        if "attention_mask" not in batch:  # a family that stores no all-ones mask: implied by the lengths
+            lengths = np.fromiter((len(f["input_ids"]) for f in features), dtype=np.int64, count=len(features))
+            batch["attention_mask"] = torch.from_numpy((np.arange(width)[None, :] < lengths[:, None]).astype(np.int64))
         if "label" in batch:
             batch["labels"] = batch.pop("label")
         return batch

@@ -107,7 +107,7 @@ class ExtractionFamily(TaskFamily):
     # --- data -----------------------------------------------------------------------------
     def read_file(self, path, split, task, opts) -> list[dict]:
         """One raw row per document (text and summary as found); `examples` splits and checks them."""
-        table = read_table(path)
+        table = read_table(path, delimiter=opts.delimiter, encoding=opts.encoding, split=split)
         doc_col = opts.document_column or _present(table.columns, task.spec["document_columns"])
         sum_col = opts.summary_column or _present(table.columns, task.spec["summary_columns"])
         id_col = opts.id_column or _present(table.columns, ("id",), None)

@@ -193,7 +193,7 @@ class MultipleChoiceFamily(TaskFamily):
 
     # --- data -----------------------------------------------------------------------------
     def read_file(self, path: Path, split, task, opts) -> list[dict]:
-        table = read_table(path)
+        table = read_table(path, delimiter=opts.delimiter, encoding=opts.encoding, split=split)
         columns = columns_of(task, opts)
         if columns["id"] is None:
             columns["id"] = next((c for c in task.spec.get("id_candidates", ("id", "idx")) if c in table.columns), None)

@@ -21,8 +21,9 @@ import numpy as np
 
 from electra_tasks import modeling
 from electra_tasks.tasks.qa import postprocess as qa_postprocess
-from electra_tasks.tasks.qa.squad import read_squad, squad_records
 from electra_tasks.data.lines import json_record
+from electra_tasks.data.tables import SAVED_DATASET, read_table, table_format
+from electra_tasks.tasks.qa.squad import flat_records, read_squad
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.qa import metrics as squad_metrics
 from electra_tasks.outputs import atomic_write_json
@@ -34,6 +35,7 @@ from electra_tasks.training.windows import max_context_windows
 
 log = logging.getLogger("electra_tasks")
 
+FLAT_FORMATS = (".jsonl", ".parquet", SAVED_DATASET)  # one row per question, as the hub stores SQuAD
 DOC_STRIDE = 128  # ELECTRA's overlap between context windows (the shared --doc-stride's QA default)
 DEFAULT_NULL_THRESHOLD = 0.5  # no-answer probability above which "" is answered, for a model without its own
 
@@ -60,20 +62,19 @@ class QuestionAnsweringFamily(TaskFamily):
 
     # --- data -----------------------------------------------------------------------------
     def read_file(self, path, split, task, opts) -> list[dict]:
-        return read_squad(path, require_answers=not split.startswith("test")).records
+        """SQuAD JSON (also compressed), or the hub's flat rows as JSON Lines, Parquet or a
+        save_to_disk folder."""
+        required = not split.startswith("test")
+        if table_format(path) in FLAT_FORMATS:
+            table = read_table(path, encoding=opts.encoding, split=split)
+            rows = [dict(zip(table.columns, row)) for row in table.rows]
+            return flat_records(rows, table.path, require_answers=required).records
+        return read_squad(path, require_answers=required, encoding=opts.encoding).records
 
     def read_hub_split(self, task, split, dataset, opts) -> list[dict]:
-        # regroup the hub's flat rows into SQuAD's article/paragraph form and validate them alike
-        articles: dict[str, dict[str, list]] = {}
-        for row in dataset:
-            qas = articles.setdefault(row["title"], {}).setdefault(row["context"], [])
-            answers = [{"text": t, "answer_start": s} for t, s in
-                       zip(row["answers"]["text"], row["answers"]["answer_start"])]
-            qas.append({"id": row["id"], "question": row["question"], "answers": answers})
-        data = [{"title": title, "paragraphs": [{"context": c, "qas": q} for c, q in paragraphs.items()]}
-                for title, paragraphs in articles.items()]
-        return squad_records(data, f"{task.hub_dataset[0]}[{split}]",
-                             require_answers=not split.startswith("test")).records
+        # the hub's flat rows, regrouped into SQuAD's article/paragraph form and validated alike
+        rows = dataset.with_format("arrow")[:].to_pylist()
+        return flat_records(rows, f"{task.hub_dataset[0]}[{split}]", require_answers=not split.startswith("test")).records
 
     def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
         check_window_options(opts)
@@ -126,19 +127,24 @@ class QuestionAnsweringFamily(TaskFamily):
             features.update(start_positions=[], end_positions=[], is_impossible=[])
         for i, offsets in enumerate(offsets_all):
             sequence_ids = encoded.sequence_ids(i)
-            offsets = [list(o) if s == context_id else [-1, -1] for o, s in zip(offsets, sequence_ids)]
-            features["offset_mapping"].append(offsets)
-            features["example_index"].append(batch["example_index"][sample[i]])
             features["length"].append(len(offsets))
-            if for_training:
-                start, end = answer_tokens(offsets, batch["answers"][sample[i]], batch["unanswerable"][sample[i]])
+            if for_training:  # only the answer's token span: no per-token offsets are kept
+                first = sequence_ids.index(context_id)
+                last = len(sequence_ids) - 1 - sequence_ids[::-1].index(context_id)
+                start, end = answer_tokens(offsets, batch["answers"][sample[i]], batch["unanswerable"][sample[i]],
+                                           first=first, last=last)
                 features["start_positions"].append(start)
                 features["end_positions"].append(end)
                 features["is_impossible"].append(int(start == 0))
+            else:
+                features["offset_mapping"].append([list(o) if s == context_id else [-1, -1]
+                                                   for o, s in zip(offsets, sequence_ids)])
+                features["example_index"].append(batch["example_index"][sample[i]])
         if not for_training:
             features["max_context"] = max_context_flags(features["offset_mapping"], sample)
         else:
             del features["offset_mapping"], features["example_index"]
+            encoded.pop("attention_mask", None)  # all ones: the collator implies it
         return {**encoded, **features}
 
     # --- decoding and scoring -------------------------------------------------------------
@@ -266,14 +272,18 @@ def truncate_questions(questions: list[str], tokenizer, max_tokens: int) -> list
     return cut
 
 
-def answer_tokens(offsets: list[list[int]], answers: dict, impossible: bool) -> tuple[int, int]:
-    """Token positions of the first gold answer in a window, or (0, 0) ([CLS]) when not inside."""
+def answer_tokens(offsets, answers: dict, impossible: bool, *, first: int | None = None,
+                  last: int | None = None) -> tuple[int, int]:
+    """Token positions of the first gold answer in a window, or (0, 0) ([CLS]) when not inside.
+
+    The context tokens are `first..last` (else those whose offsets are not -1)."""
     if impossible or not answers["text"]:
         return 0, 0
     start_char = answers["answer_start"][0]
     end_char = start_char + len(answers["text"][0])
-    context = [i for i, o in enumerate(offsets) if o[0] >= 0]
-    first, last = context[0], context[-1]
+    if first is None or last is None:
+        context = [i for i, o in enumerate(offsets) if o[0] >= 0]
+        first, last = context[0], context[-1]
     if offsets[first][0] > start_char or offsets[last][1] < end_char:
         return 0, 0
     start = first
@@ -361,7 +371,8 @@ register(
         name="qa", family="qa",
         description="Your own SQuAD-format JSON (unanswerable questions optional: v2.0 rules when present)",
         metrics=V2_METRICS, main_metric="f1",
-        data_formats="SQuAD-format JSON via --train-file/--validation-file [--test-file] or --data-dir "
+        data_formats="SQuAD-format JSON (also .gz/.bz2/.xz/.zst) or the hub's flat rows (jsonl/parquet/"
+                     "save_to_disk) via --train-file/--validation-file [--test-file] or --data-dir "
                      "(train.json/dev.json/test.json)",
         spec={}, defaults=SQUAD_DEFAULTS),
 )

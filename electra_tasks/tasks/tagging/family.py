@@ -15,13 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from electra_tasks import modeling
+from electra_tasks.data.rows import Rows, dataset_from_arrow
+from electra_tasks.errors import UserError, where
+from electra_tasks.tasks.tagging import flat as flat_tags
 from electra_tasks.tasks.tagging.conll import read_conll
-from electra_tasks.errors import UserError
+from electra_tasks.tasks.tagging.tables import is_tag_table, read_tag_table, sentences_from_lists
 from electra_tasks.tasks.tagging import metrics as tag_metrics
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
-from electra_tasks.tasks.tagging.windows import special_tokens, window_features, word_pieces
+from electra_tasks.tasks.tagging.windows import sentence_encodings, sentence_windows, special_tokens
 
 log = logging.getLogger("electra_tasks")
 
@@ -61,38 +64,46 @@ class TaggingFamily(TaskFamily):
     layouts = LAYOUTS
 
     # --- data -----------------------------------------------------------------------------
-    def read_file(self, path: Path, split, task, opts) -> list[dict]:
-        """(tokens, tags) per sentence, IOB1 converted to IOB2, plus the scheme and documents found."""
-        conll = read_conll(path, tag_column=opts.tag_column)
-        tags = [s.tags for s in conll.sentences]
-        scheme = tag_metrics.detect_scheme(tags)
-        if scheme == tag_metrics.IOB1:
-            tags = [tag_metrics.iob1_to_iob2(t) for t in tags]
-            log.info("%s: IOB1 tags found, converted to IOB2 for training and scoring", path)
-        return FileSentences([(s.tokens, t) for s, t in zip(conll.sentences, tags)], scheme=scheme,
-                             documents=conll.documents)
+    def read_file(self, path: Path, split, task, opts) -> Rows:
+        """(tokens, tags) per sentence from CoNLL columns or a table of token and tag lists; IOB1
+        converted to IOB2; the scheme and the documents found kept in `info`."""
+        if is_tag_table(path):
+            flat, rows, table, documents = read_tag_table(
+                path, split=split, tokens_column=opts.tokens_column, tags_column=opts.tags_column,
+                label_names=opts.label_names, delimiter=opts.delimiter, encoding=opts.encoding)
+            place = lambda i, field=None: table.place(int(rows[i]), field)  # noqa: E731
+        else:
+            conll = read_conll(path, tag_column=opts.tag_column, encoding=opts.encoding)
+            flat, lines, documents = conll.flat, conll.lines, conll.documents
+            place = lambda i, field=None: where(path, int(lines[i]), field)  # noqa: E731
+        return sentence_rows(flat, place, source=path, documents=documents)
 
-    def read_hub_split(self, task, split, dataset, opts) -> list:
+    def read_hub_split(self, task, split, dataset, opts) -> Rows:
         columns = task.spec["hub_columns"]
         names = dataset.features[columns["tags"]].feature.names
-        rows = []
-        for record in dataset:
-            tokens = list(record[columns["tokens"]])
-            if not tokens or tokens[0] == "-DOCSTART-":
-                continue
-            rows.append((tokens, [names[i] for i in record[columns["tags"]]]))
-        return rows
+        arrow = dataset.with_format("arrow")[:]
+        prefix = f"{task.hub_dataset[0]}[{split}]"
+        place = lambda i, field=None: f"{prefix}[{i}]" + (f" (field '{field}')" if field else "")  # noqa: E731
+        flat, rows, documents = sentences_from_lists(arrow.column(columns["tokens"]), arrow.column(columns["tags"]),
+                                                     place=place, source=prefix, token_field=columns["tokens"],
+                                                     tag_field=columns["tags"], names=list(names))
+        return sentence_rows(flat, lambda i, field=None: place(int(rows[i]), field), source=prefix,
+                             documents=documents)
 
     def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
+        import pyarrow.compute as pc
+
         info: dict = {}
         for split, rows in raw.items():
-            if isinstance(rows, FileSentences):
-                info.setdefault("schemes", {})[split] = rows.scheme
-                info.setdefault("documents", {})[split] = rows.documents
+            if "scheme" in rows.info:
+                info.setdefault("schemes", {})[split] = rows.info["scheme"]
+                info.setdefault("documents", {})[split] = rows.info["documents"]
+        tag_sets = {split: {t for t in pc.unique(pc.list_flatten(rows.arrow("tags"))).to_pylist()}
+                    for split, rows in raw.items()}
         if labels:
             label_list = list(labels)
         elif "train" in raw:
-            label_list = sorted({t for s in raw["train"] for t in s[1]}, key=tag_sort_key)
+            label_list = sorted(tag_sets["train"], key=tag_sort_key)
         else:
             raise UserError(f"task {task.name}: no tag list known; train on tagged data first")
         if len(label_list) < 2:
@@ -100,13 +111,14 @@ class TaggingFamily(TaskFamily):
                             f"({label_list[0]}) in the training data; expected at least two")
         splits, unseen = {}, {}
         for split, rows in raw.items():
-            missing = sorted({t for _, tags in rows for t in tags} - set(label_list))
+            missing = sorted(tag_sets[split] - set(label_list))
             if missing:
                 unseen[split] = missing
                 log.warning("%s: tags never seen in training, scored as misses: %s", split, ", ".join(missing))
-            splits[split] = _to_dataset(rows)
+            splits[split] = _with_sentence_ids(rows.dataset)
         info["counts"] = {split: len(ds) for split, ds in splits.items()}
-        info["words"] = {split: sum(len(t) for t in ds["tokens"]) for split, ds in splits.items()}
+        info["words"] = {split: int(pc.sum(pc.list_value_length(rows.arrow("tokens"))).as_py() or 0)
+                         for split, rows in raw.items()}
         if unseen:
             info["unseen_tags"] = unseen
         return TaskData(splits=splits, labels=label_list, info=info)
@@ -127,22 +139,19 @@ class TaggingFamily(TaskFamily):
         capacity = int(opts.max_seq_length) - len(prefix) - len(suffix)
         overlap = min(int(opts.doc_stride), capacity - 1) if opts.doc_stride is not None else capacity // 2
         index = {label: i for i, label in enumerate(data.labels)}
-        typed = "token_type_ids" in tokenizer.model_input_names
-        out: dict[str, list] = {"input_ids": [], "attention_mask": [], "length": []}
-        if typed:
-            out["token_type_ids"] = []
+        # no all-ones attention mask and no all-zeros segment ids: the collator and the model imply them
+        out: dict[str, list] = {"input_ids": [], "length": []}
         out.update({"labels": []} if for_training else {"sentence_id": [], "word_index": []})
-        pieces = word_pieces(tokenizer, batch["tokens"])
-        for i, words in enumerate(pieces):
+        sentences = batch["tokens"]
+        unk = tokenizer.unk_token_id
+        for i, (ids, word_ids) in enumerate(sentence_encodings(tokenizer, sentences)):
             tag_ids = [index[t] for t in batch["tags"][i]] if for_training else None
-            for feature in window_features(words, tag_ids, capacity=capacity, overlap=overlap, prefix=prefix,
-                                           suffix=suffix, for_training=for_training):
+            for feature in sentence_windows(ids, word_ids, len(sentences[i]), tag_ids, unk_id=unk, capacity=capacity,
+                                            overlap=overlap, prefix=prefix, suffix=suffix,
+                                            for_training=for_training):
                 ids = feature["input_ids"]
                 out["input_ids"].append(ids)
-                out["attention_mask"].append([1] * len(ids))
                 out["length"].append(len(ids))
-                if typed:
-                    out["token_type_ids"].append([0] * len(ids))
                 if for_training:
                     out["labels"].append(feature["marks"])
                 else:
@@ -194,19 +203,6 @@ class TaggingFamily(TaskFamily):
         return [(PLOT, lambda path: plot_entity_types(run, title, path))] if entity_types(run.metrics) else []
 
 
-class FileSentences(list):
-    """The (tokens, tags) sentences of one file, with what the reader found in it."""
-
-    def __init__(self, rows, *, scheme: str, documents: int):
-        super().__init__(rows)
-        self.scheme, self.documents = scheme, documents
-
-    def __getitem__(self, index):  # a row range or --max-*-samples keeps what the file said
-        if isinstance(index, slice):
-            return FileSentences(list.__getitem__(self, index), scheme=self.scheme, documents=self.documents)
-        return list.__getitem__(self, index)
-
-
 def read_word_tags(sentences, sentence_ids, word_indexes, logits, labels: list[str]) -> list[list[str]]:
     """Per sentence, one predicted tag per word, read where `word_index` marks the word."""
     predicted: list[list[str | None]] = [[None] * len(words) for words in sentences]
@@ -238,11 +234,26 @@ def conll_text(sentences, gold, predicted) -> str:
     return "".join(lines)
 
 
-def _to_dataset(rows: list[tuple[list[str], list[str]]]):
-    from datasets import Dataset
+def sentence_rows(flat, place, *, source, documents: int) -> Rows:
+    """Sentences -> raw rows (tokens, tags), IOB1 converted to IOB2 (logged), scheme in `info`."""
+    import pyarrow as pa
 
-    return Dataset.from_dict({"tokens": [r[0] for r in rows], "tags": [r[1] for r in rows],
-                              "sentence_id": list(range(len(rows)))})
+    scheme = flat_tags.detect_scheme(flat)
+    if scheme == tag_metrics.IOB1:
+        flat = flat_tags.iob1_to_iob2(flat)
+        log.info("%s: IOB1 tags found, converted to IOB2 for training and scoring", source)
+    tokens, tags = flat.list_arrays()
+    dataset = dataset_from_arrow(pa.table({"tokens": tokens, "tags": tags}))
+    return Rows(dataset, place, source=source, info={"scheme": scheme, "documents": documents})
+
+
+def _with_sentence_ids(dataset):
+    """The split's rows plus `sentence_id` (the position in the split, after any row range)."""
+    import numpy as np
+    import pyarrow as pa
+
+    table = dataset.with_format("arrow")[:]
+    return dataset_from_arrow(table.append_column("sentence_id", pa.array(np.arange(table.num_rows))))
 
 
 FAMILY = register_family(TaggingFamily())
@@ -267,7 +278,9 @@ register(
         description="Your own CoNLL-column files: token ... tag per line, blank line between sentences",
         metrics=TAG_METRICS,
         main_metric="f1",
-        data_formats="CoNLL columns (space/tab) via --train-file/--validation-file [--test-file] or --data-dir; --tag-column N",
+        data_formats="CoNLL columns (space/tab; also .gz/.bz2/.xz/.zst; --tag-column N) or tables of token and tag "
+                     "lists (jsonl/json/parquet/csv, save_to_disk; --tokens-column --tags-column) via "
+                     "--train-file/--validation-file [--test-file] or --data-dir",
         spec={},
     ),
 )
