@@ -44,6 +44,10 @@ def read_model_folder(folder: str | Path):
     if not path.is_dir():
         raise UserError(f"{folder}: not found; expected the output folder of `electra-tasks train`")
     if not (path / "config.json").is_file():
+        seeds = sorted(p.name for p in path.glob("seed-*") if (p / "config.json").is_file())
+        if seeds:
+            raise UserError(f"{folder}: a --seeds run (no model of its own); export one of its runs, e.g. "
+                            f"{path / seeds[0]}")
         raise UserError(f"{folder}: not an electra-tasks model (no config.json); expected the output folder "
                         f"of `electra-tasks train`")
     config = modeling.load_config(str(path), role=str(folder))
