@@ -380,6 +380,28 @@ def report_command(
     run_command(body)
 
 
+@app.command("export")
+def export_command(
+    model_dir: Annotated[str, typer.Argument(metavar="OUT", help="A fine-tuned model folder (the output of `train`).")],
+    quantize: Annotated[Optional[str], typer.Option(help="int8: also write model_int8.onnx (ONNX Runtime dynamic quantization).")] = None,
+    opset: Annotated[Optional[int], typer.Option(help="ONNX opset (default: the exporter's).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier OUT/onnx.")] = False,
+) -> None:
+    """Export a fine-tuned model to ONNX for CPU serving: OUT/onnx/ with model.onnx, the tokenizer and label maps.
+
+    Needs the onnx extra: pip install "electra-tasks[onnx]". Then `eval`/`predict --backend onnx|onnx-int8` run it.
+
+    Example: electra-tasks export runs/glue-sst2 --quantize int8
+    """
+    def body():
+        from electra_tasks.export import export_model
+
+        for path in export_model(model_dir, quantize=quantize, opset=opset, overwrite=overwrite):
+            typer.echo(str(path))
+
+    run_command(body)
+
+
 def main() -> None:
     app()
 

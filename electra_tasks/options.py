@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from electra_tasks.errors import UserError
+from electra_tasks.export import parse_backend
 
 COMMANDS = ("train", "eval", "predict")
 FINE_TUNING = ("train", "eval", "predict")
@@ -146,6 +147,8 @@ SHARED: tuple[Option, ...] = (
            commands=("train",)),
     Option("resume", bool, "Continue from the newest checkpoint in the output folder.", default=False,
            commands=("train",)),
+    Option("backend", str, "torch, onnx or onnx-int8 (the ONNX graphs of `electra-tasks export MODEL`, run "
+           "by ONNX Runtime on CPU).", default="torch", commands=("eval", "predict"), parse=parse_backend),
     Option("overwrite", bool, "Replace the outputs of an earlier run in the output folder.", default=False),
     Option("trust_remote_code", bool, "Allow model code from the hub.", default=False),
     Option("verbose", bool, "Also show what transformers, datasets and tokenizers log (hidden by default).",

@@ -8,7 +8,7 @@ from tests.conftest import invoke
 CONTRACT_TASKS = ("glue-cola glue-sst2 glue-mrpc glue-stsb glue-qqp glue-mnli glue-qnli glue-rte glue-wnli "
                   "conll2003 squad squad-v2 cnn-dailymail swag copa classification tagging qa extractive-summarization "
                   "multiple-choice").split()
-COMMANDS = ["tasks", "train", "eval", "predict", "pretrain-continue", "report"]
+COMMANDS = ["tasks", "train", "eval", "predict", "pretrain-continue", "report", "export"]
 
 
 def test_tasks_table_lists_every_contract_task_with_head_and_metrics():

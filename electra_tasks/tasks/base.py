@@ -126,6 +126,27 @@ class TaskFamily:
         """Load the head on top of the encoder (`fine_tuned`: OUT of an earlier `train`)."""
         raise NotImplementedError
 
+    def read_fine_tuned(self, config, data: TaskData, model_path: str) -> None:
+        """`eval`/`predict`: what a fine-tuned model's config says about decoding, put in
+        `data.info`; called whatever the backend (torch or ONNX)."""
+
+    # --- export (`electra-tasks export`, `--backend onnx`) ----------------------------------
+    # graph inputs (in order, where the tokenizer makes them) and the name of each dynamic axis
+    onnx_inputs: dict[str, dict[int, str]] = {"input_ids": {0: "batch", 1: "sequence"},
+                                             "attention_mask": {0: "batch", 1: "sequence"},
+                                             "token_type_ids": {0: "batch", 1: "sequence"}}
+
+    def onnx_outputs(self) -> dict[str, dict[int, str]]:
+        """Graph outputs (`output_names`, which `score` decodes) and their dynamic axes."""
+        return {name: {0: "batch", 1: "sequence"} if name in self.sequence_outputs else {0: "batch"}
+                for name in self.output_names}
+
+    def onnx_example_features(self, tokenizer) -> list[dict[str, Any]]:
+        """Two features of different lengths for tracing (the collator pads them: a padded row is
+        what keeps the attention mask in the graph)."""
+        encoded = tokenizer(["a b c d e f g h", "a b c"], ["x y z", "x"])
+        return [{key: encoded[key][i] for key in encoded.keys()} for i in range(2)]
+
     # --- features -------------------------------------------------------------------------
     def encode(self, dataset, tokenizer, data: TaskData, opts: RunOptions, *, for_training: bool):
         """Raw examples -> model features (a `datasets.Dataset`), with a `length` column."""

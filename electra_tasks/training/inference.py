@@ -18,14 +18,21 @@ from electra_tasks.training.features import column_array, column_list
 
 
 def model_device(model) -> torch.device:
-    return next(model.parameters()).device
+    device = getattr(model, "device", None)  # transformers heads and the ONNX Runtime wrapper
+    return device if isinstance(device, torch.device) else next(model.parameters()).device
+
+
+def model_inputs(model) -> set[str]:
+    """The batch columns the model takes: an ONNX graph's inputs, or the forward's parameters."""
+    declared = getattr(model, "accepted_inputs", None)
+    return set(declared) if declared is not None else set(inspect.signature(model.forward).parameters)
 
 
 def predict_outputs(model, features, collator, *, output_names: Sequence[str], batch_size: int,
                     sequence_outputs: Sequence[str] = (), bf16: bool = False,
                     progress: bool = True, desc: str = "predicting") -> list[list[np.ndarray]]:
     """`sequence_outputs`: the outputs with one row per token (cut to each feature's length)."""
-    accepted = set(inspect.signature(model.forward).parameters)
+    accepted = model_inputs(model)
     lengths = column_array(features, "length") if "length" in features.column_names else \
         np.asarray([len(ids) for ids in column_list(features, "input_ids")])
     order = np.argsort(-lengths, kind="stable")

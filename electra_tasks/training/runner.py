@@ -19,6 +19,7 @@ import torch
 from electra_tasks import console, modeling
 from electra_tasks import runfolder
 from electra_tasks.errors import UserError
+from electra_tasks.export.runtime import inference_model
 from electra_tasks.options import RunOptions, all_options, encoding_options
 from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
 from electra_tasks.registry import TaskDefinition, get_task
@@ -275,8 +276,7 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     chosen = [s for s in data.splits if s == split or s.startswith(split + "_")]
     if not chosen:
         raise UserError(f"--split {split}: not in the data; available: {', '.join(data.eval_splits()) or 'none'}")
-    model = family.build_model(task, opts.model, data, opts, fine_tuned=True)
-    model.to("cuda" if torch.cuda.is_available() else "cpu")
+    model = inference_model(family, task, config, data, opts)  # --backend torch|onnx|onnx-int8
     metrics = evaluate_and_write(family, task, data, chosen, model, tokenizer, opts, settings, out,
                                  count_key="num_examples")
     write_run_config(out, "eval", opts, settings, task, data)
@@ -298,8 +298,7 @@ def predict(opts: RunOptions, lines: list[str], source: str) -> list[dict]:
     if not any(line.strip() for line in lines):
         raise UserError(f"{source}: no input lines; expected one input per line")
     raw = family.read_predict_inputs(lines, source, task, data, opts)  # families skip blank lines
-    model = family.build_model(task, opts.model, data, opts, fine_tuned=True)
-    model.to("cuda" if torch.cuda.is_available() else "cpu")
+    model = inference_model(family, task, config, data, opts)  # --backend torch|onnx|onnx-int8
     scored = evaluate_split(family, task, "predict", raw, model, tokenizer, data, opts, settings)
     records = iter(family.predict_records(raw, scored, data))
     return [{"line": number, "error": EMPTY_LINE} if not line.strip() else next(records)

@@ -227,6 +227,23 @@ class MultipleChoiceFamily(TaskFamily):
         return modeling.load_model(ElectraForMaskedMultipleChoice, model_path, config=config,
                                    trust_remote_code=opts.trust_remote_code)
 
+    # examples x choices x tokens; choice_mask marks the real choices of each example
+    onnx_inputs = {"input_ids": {0: "batch", 1: "choices", 2: "sequence"},
+                   "attention_mask": {0: "batch", 1: "choices", 2: "sequence"},
+                   "token_type_ids": {0: "batch", 1: "choices", 2: "sequence"},
+                   "choice_mask": {0: "batch", 1: "choices"}}
+
+    def onnx_outputs(self):
+        return {"logits": {0: "batch", 1: "choices"}}
+
+    def onnx_example_features(self, tokenizer):
+        """An example with 3 choices and one with 2 (a padded choice), of different lengths."""
+        rows = []
+        for context, choices in (("a b c d e", ["x y z", "x", "y z"]), ("a b", ["x y", "z"])):
+            encoded = tokenizer([context] * len(choices), choices)
+            rows.append({key: list(encoded[key]) for key in encoded.keys()})
+        return rows
+
     def collator(self, tokenizer):
         return ChoiceCollator(tokenizer.pad_token_id, tokenizer("", add_special_tokens=True)["input_ids"])
 

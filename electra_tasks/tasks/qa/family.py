@@ -103,12 +103,15 @@ class QuestionAnsweringFamily(TaskFamily):
             config.num_labels = 2
             setattr(config, FLAG, bool(data.info.get("version2")))
         else:
-            data.info.setdefault("version2", bool(getattr(config, FLAG, False)))  # predict: the model decides
-            if data.info["version2"] and not getattr(config, FLAG, False):
-                log.info("%s has no answerability classifier; no-answer scores come from the [CLS] span score",
-                         model_path)
+            self.read_fine_tuned(config, data, model_path)
         return modeling.load_model(ElectraForQuestionAnsweringWithAnswerability, model_path, config=config,
                                    trust_remote_code=opts.trust_remote_code)
+
+    def read_fine_tuned(self, config, data, model_path):
+        data.info.setdefault("version2", bool(getattr(config, FLAG, False)))  # predict: the model decides
+        if data.info["version2"] and not getattr(config, FLAG, False):
+            log.info("%s has no answerability classifier; no-answer scores come from the [CLS] span score",
+                     model_path)
 
     def labels_from_model(self, config):
         return None
