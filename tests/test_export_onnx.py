@@ -34,7 +34,7 @@ CASES = {
                        ["the movie was good", "bad", "a very good film , not bad and not awful at all"]),
     "tagging": ("token", {"num_labels": 3, "id2label": {0: "O", 1: "B-PER", 2: "I-PER"}},
                 ["john lives in paris", "mary", "mary met john in london and john met mary in paris"]),
-    "extractive-summarization": ("token", {"num_labels": 2},
+    "extractive-summarization": ("token", {"num_labels": 2, "id2label": {0: "not_selected", 1: "selected"}},
                                  ['{"sentences": ["john lives in paris .", "mary lives in london .", '
                                   '"it was good .", "the end ."]}',
                                   '{"article": "the film was bad. the plot was awful. the actor was fine."}']),

@@ -57,6 +57,9 @@ class OnnxModel:
     def __call__(self, **batch):
         import torch
 
+        if "token_type_ids" in self.accepted_inputs and "token_type_ids" not in batch and "input_ids" in batch:
+            # single-sentence features store no all-zeros segment ids; the torch head defaults them to 0 too
+            batch = {**batch, "token_type_ids": torch.zeros_like(batch["input_ids"])}
         missing = [name for name in self.accepted_inputs if name not in batch]
         if missing:
             raise UserError(f"{self.path}: the graph needs input(s) {', '.join(missing)} that the tokenizer did "
