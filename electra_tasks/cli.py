@@ -304,7 +304,7 @@ fine_tuning_command("predict", "\n\n".join([
 def pretrain_continue_command(
     ctx: typer.Context,
     more_corpus: Annotated[Optional[list[str]], typer.Argument(metavar="[PATH...]", help="More corpus paths (--corpus a b c).")] = None,
-    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Text files, folders of .txt files, or hf:DATASET[:CONFIG][@SPLIT]; a blank line ends a document.")] = None,
+    corpus: Annotated[Optional[list[str]], typer.Option("--corpus", help="Text files (also .gz .bz2 .xz .zst), folders, globs, jsonl/json/parquet/csv/tsv files (--text-column), or hf:DATASET[:CONFIG][@SPLIT]; a blank line ends a document.")] = None,
     output_dir: Annotated[Optional[str], typer.Option(help="Output folder: OUT/discriminator, OUT/generator, run_config.json, log_history.json.")] = None,
     discriminator: Annotated[Optional[str], typer.Option(help="Discriminator to continue: hub id or local folder.")] = None,
     generator: Annotated[Optional[str], typer.Option(help="Its generator: hub id or local folder (same vocabulary).")] = None,
@@ -328,7 +328,8 @@ def pretrain_continue_command(
     save_steps: Annotated[Optional[int], typer.Option(help="Checkpoint every N steps into OUT/checkpoints (for --resume).")] = None,
     logging_steps: Annotated[int, typer.Option(help="Log the RTD metrics every N steps.")] = 50,
     shuffle_buffer: Annotated[int, typer.Option(help="Packed sequences held for shuffling (memory bound).")] = 2000,
-    text_column: Annotated[str, typer.Option(help="Text column of a hub dataset corpus.")] = "text",
+    text_column: Annotated[str, typer.Option(help="Text column of a hub dataset or jsonl/json/parquet/csv/tsv corpus file.")] = "text",
+    encoding: Annotated[Optional[str], typer.Option(help="Encoding of every text file (default: UTF-8, else the one detected per file).")] = None,
     bf16: Bf16 = None,
     report_to: Annotated[Optional[str], typer.Option(help="Trainer integrations, e.g. tensorboard,wandb (default none).")] = None,
     config: Config = None,

@@ -123,3 +123,44 @@ def test_a_saved_position_continues_the_stream_exactly(tmp_path, tokenizer, monk
         assert _as_lists(itertools.islice(resumed, 10)) == reference[cut:cut + 10], cut
     with pytest.raises(UserError, match="another seed"):
         PackedCorpus(sources, tokenizer, 16, seed=5, shuffle_buffer=5, passes=None).resume_at(tmp_path / "checkpoint")
+
+
+def test_real_gutenberg_folder_with_a_latin1_book_is_read_right(caplog):
+    from tests.conftest import shared_data
+
+    folder = shared_data("corpus", "gutenberg-nltk")
+    sources = {s.path.name: s for s in resolve_corpus([str(folder)])}
+    assert sources["shakespeare-caesar.txt"].encoding in ("cp1252", "iso8859-1", "iso8859-15")  # no option needed
+    assert sources["austen-emma.txt"].encoding == "utf-8"
+    lines = list(iter_lines([sources["shakespeare-caesar.txt"]]))
+    assert any("Cæsar" in line for line in lines if line) and not any("\ufffd" in line for line in lines if line)
+    assert "shakespeare-caesar.txt: not UTF-8; decoded as" in caplog.text
+
+
+def test_compressed_globbed_and_table_corpora_read_as_their_plain_twin(tmp_path):
+    import gzip
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    documents = ["one two\nthree", "four five"]
+    (tmp_path / "plain.txt").write_text("\n\n".join(documents) + "\n", encoding="utf-8")
+    (tmp_path / "plain.txt.gz").write_bytes(gzip.compress((tmp_path / "plain.txt").read_bytes()))
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps({"body": d}) + "\n" for d in documents) + "\n",
+                                         encoding="utf-8")
+    pq.write_table(pa.table({"body": documents, "id": [1, 2]}), tmp_path / "docs.parquet")
+    (tmp_path / "latin.txt").write_bytes("Cæsar\n".encode("latin-1"))
+    expected = list(iter_lines(resolve_corpus([str(tmp_path / "plain.txt")])))
+    assert expected == ["one two", "three", None, "four five", None]
+    assert list(iter_lines(resolve_corpus([str(tmp_path / "plain.txt.gz")]))) == expected
+    for table in ("docs.jsonl", "docs.parquet"):
+        assert list(iter_lines(resolve_corpus([str(tmp_path / table)]), text_column="body")) == expected, table
+    globbed = [s.path.name for s in resolve_corpus([str(tmp_path / "plain*")])]
+    assert globbed == ["plain.txt", "plain.txt.gz"]
+    forced = resolve_corpus([str(tmp_path / "latin.txt")], encoding="latin-1")
+    assert list(iter_lines(forced)) == ["Cæsar", None]
+    with pytest.raises(UserError, match="the pattern matches no file"):
+        resolve_corpus([str(tmp_path / "nothing*.txt")])
+    with pytest.raises(UserError, match="docs.jsonl:1: expected a JSON object with a text column 'text'"):
+        list(iter_lines(resolve_corpus([str(tmp_path / "docs.jsonl")])))

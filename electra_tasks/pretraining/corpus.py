@@ -14,6 +14,7 @@ stopped, without tokenizing the text before that point again.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import random
@@ -34,14 +35,26 @@ _TOKENIZE_BATCH = 256
 POSITION_FILE = "corpus_position.json"  # in a checkpoint: where the example stream stands
 
 
+TABLE_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv", ".tsv")  # one document a record, --text-column
+GLOB_CHARACTERS = "*?["
+
+
 @dataclass(frozen=True)
 class CorpusSource:
-    """One input: a local text file, or a hub dataset `hf:NAME[:CONFIG][@SPLIT]`."""
+    """One input: a local text file (maybe compressed, in `encoding`), a table file whose
+    `--text-column` holds one document a record, or a hub dataset `hf:NAME[:CONFIG][@SPLIT]`."""
 
     path: Path | None = None
     hub_name: str | None = None
     hub_config: str | None = None
     hub_split: str = "train"
+    encoding: str = "utf-8"
+
+    @property
+    def is_table(self) -> bool:
+        from electra_tasks.data.text import format_suffix
+
+        return self.path is not None and format_suffix(self.path) in TABLE_SUFFIXES
 
     def __str__(self) -> str:
         if self.path is not None:
@@ -50,8 +63,13 @@ class CorpusSource:
         return text + (f":{self.hub_config}" if self.hub_config else "") + f"@{self.hub_split}"
 
 
-def resolve_corpus(paths: Iterable[str]) -> list[CorpusSource]:
-    """Files, folders (their text files, recursively) and hub datasets; refuse what is missing."""
+def resolve_corpus(paths: Iterable[str], encoding: str | None = None) -> list[CorpusSource]:
+    """Files, globs, folders (their text files, recursively, compressed or not) and hub datasets;
+    refuse what is missing. Each text file's encoding is found once here (`file_encoding`)."""
+    from electra_tasks.data.text import check_encoding
+
+    forced = check_encoding(encoding)
+    files: list[Path] = []
     sources: list[CorpusSource] = []
     given = [str(p) for p in paths]
     if not given:
@@ -61,20 +79,76 @@ def resolve_corpus(paths: Iterable[str]) -> list[CorpusSource]:
             sources.append(_hub_source(item))
             continue
         path = Path(item).expanduser()
+        if not path.exists() and any(c in item for c in GLOB_CHARACTERS):
+            import glob
+
+            matches = sorted(Path(m) for m in glob.glob(str(path), recursive=True))
+            if not matches:
+                raise UserError(f"--corpus {item}: the pattern matches no file")
+            for match in matches:
+                files.extend(_folder_files(match, item) if match.is_dir() else [match])
+            continue
         if not path.exists():
             raise UserError(f"--corpus {item}: no such file or folder")
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            if not files:
-                raise UserError(f"--corpus {item}: folder holds no text files ({', '.join(TEXT_SUFFIXES)})")
-            sources.extend(CorpusSource(path=f) for f in files)
-        else:
-            sources.append(CorpusSource(path=path))
-    for source in sources:
-        if source.path is not None:
-            _check_utf8(source.path)
+        files.extend(_folder_files(path, item) if path.is_dir() else [path])
+    for file in files:
+        is_table = CorpusSource(path=file).is_table
+        sources.append(CorpusSource(path=file, encoding="utf-8" if is_table else file_encoding(file, forced)))
     return sources
+
+
+def _folder_files(path: Path, item: str) -> list[Path]:
+    from electra_tasks.data.text import format_suffix
+
+    found = sorted(p for p in path.rglob("*") if p.is_file() and format_suffix(p) in TEXT_SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    if not found:
+        raise UserError(f"--corpus {item}: folder holds no text files ({', '.join(TEXT_SUFFIXES)}, "
+                        f"also compressed)")
+    return found
+
+
+def file_encoding(path: Path, forced: str | None = None) -> str:
+    """UTF-8 when the whole file decodes as UTF-8 (checked streaming, once), else the encoding
+    detected on its bytes (a Project Gutenberg file in Latin-1), logged; `--encoding` forces one.
+    A binary file, or one no encoding fits, is one error naming the file and line."""
+    import codecs
+
+    from electra_tasks.data import repairs
+    from electra_tasks.data.text import detect_encoding, open_binary, text_at
+
+    if forced is not None:
+        return forced
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, sample, failure = 0, b"", None
+    with open_binary(path) as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                break
+            if b"\x00" in chunk:
+                raise UserError(f"--corpus {path}: looks like a binary file; expected text")
+            if len(sample) < (4 << 20):
+                sample += chunk
+            if failure is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    failure = offset + exc.start
+                    if len(sample) >= (4 << 20):
+                        break
+            offset += len(chunk)
+    if failure is None:
+        return "utf-8"
+    detected = detect_encoding(sample)
+    if detected is None:
+        line = sample[:failure].count(b"\n") + 1
+        raise UserError(f"--corpus {path}:{line}: not UTF-8 text and no other encoding fits (byte {failure}); "
+                        f"pass --encoding")
+    shown = text_at(sample, failure, detected) if failure < len(sample) else "?"
+    repairs.note(path, f"not UTF-8; decoded as {detected} (detected; --encoding chooses)", 1,
+                 f"byte {failure} is {shown!r}")
+    return detected
 
 
 def _hub_source(item: str) -> CorpusSource:
@@ -84,20 +158,6 @@ def _hub_source(item: str) -> CorpusSource:
     if not name:
         raise UserError(f"--corpus {item}: expected hf:DATASET[:CONFIG][@SPLIT], e.g. hf:wikitext:wikitext-103-raw-v1")
     return CorpusSource(hub_name=name, hub_config=config or None, hub_split=split or "train")
-
-
-def _check_utf8(path: Path) -> None:
-    """The first 64 KiB decode as UTF-8 (a binary file is refused before anything is written)."""
-    with open(path, "rb") as handle:
-        head = handle.read(65536)
-    if b"\x00" in head:
-        raise UserError(f"--corpus {path}: looks like a binary file; expected UTF-8 text")
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the 64 KiB boundary
-            line = head[: exc.start].count(b"\n") + 1
-            raise UserError(f"--corpus {path}:{line}: not UTF-8 text (byte {exc.start})") from None
 
 
 def iter_lines(sources: list[CorpusSource], text_column: str = "text") -> Iterator[str | None]:
@@ -112,8 +172,12 @@ def _read(source: CorpusSource, text_column: str, start: int = 0,
     """One source from its `start`-th unit on (a file's lines, a hub dataset's records; the end of a file
     counts as one more), skipped without tokenizing: per unit, its items (stripped lines, `DOC_END` where
     a document ends) and whether a document is still open after it (`pending`, carried across units)."""
-    if source.path is not None:
-        with open(source.path, encoding="utf-8-sig", errors="replace") as handle:
+    if source.is_table:
+        for record in itertools.islice(_table_records(source, text_column), start, None):
+            lines = [line.strip() for line in record.splitlines() if line.strip()]
+            yield (lines + [DOC_END] if lines else []), False
+    elif source.path is not None:
+        with _open_text(source) as handle:
             for line in itertools.islice(handle, start, None):
                 line = line.strip()
                 if line:
@@ -145,6 +209,84 @@ def _hub_records(source: CorpusSource, text_column: str) -> Iterator[str]:
                         f"{', '.join(first)} (choose one with --text-column)")
     yield str(first[text_column] or "")
     for record in iterator:
+        yield str(record[text_column] or "")
+
+
+def _open_text(source: CorpusSource):
+    """The (decompressed) lines of a text file in its encoding (a byte-order mark dropped)."""
+    import io
+
+    from electra_tasks.data.text import open_binary
+
+    encoding = "utf-8-sig" if source.encoding == "utf-8" else source.encoding
+    binary = open_binary(source.path)
+    if not isinstance(binary, io.IOBase):  # pyarrow's decompressing stream: give it the buffered API
+        binary = io.BufferedReader(_RawStream(binary))
+    return io.TextIOWrapper(binary, encoding=encoding, newline=None)
+
+
+class _RawStream(io.RawIOBase):
+    def __init__(self, stream):
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()
+
+
+def _table_records(source: CorpusSource, text_column: str) -> Iterator[str]:
+    """The `--text-column` of each record of a jsonl/json/parquet/csv/tsv file, one document each."""
+    from electra_tasks.data.text import format_suffix
+
+    suffix = format_suffix(source.path)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(str(source.path))
+        if text_column not in table.schema_arrow.names:
+            raise UserError(f"--corpus {source}: no text column '{text_column}'; the columns are: "
+                            f"{', '.join(table.schema_arrow.names)} (choose one with --text-column)")
+        for batch in table.iter_batches(columns=[text_column], batch_size=4096):
+            yield from (str(value or "") for value in batch.column(0).to_pylist())
+        return
+    from electra_tasks.data.text import read_text
+
+    text = read_text(source.path)
+    if suffix in (".csv", ".tsv"):
+        import csv
+
+        reader = csv.DictReader(text.splitlines(), delimiter="\t" if suffix == ".tsv" else ",")
+        if text_column not in (reader.fieldnames or []):
+            raise UserError(f"--corpus {source}: no text column '{text_column}'; the columns are: "
+                            f"{', '.join(reader.fieldnames or [])} (choose one with --text-column)")
+        yield from (str(row[text_column] or "") for row in reader)
+        return
+    def parsed(value: str, number: int):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"--corpus {source.path}:{exc.lineno if suffix == '.json' else number}: broken JSON: "
+                            f"{exc.msg}") from None
+
+    if suffix == ".json":
+        records = parsed(text, 1)
+        records = records.get("data", records) if isinstance(records, dict) else records
+        numbered = enumerate(records if isinstance(records, list) else [], start=1)
+    else:
+        numbered = ((number, parsed(line, number)) for number, line in enumerate(text.splitlines(), start=1)
+                    if line.strip())
+    for number, record in numbered:
+        if not isinstance(record, dict) or text_column not in record:
+            raise UserError(f"--corpus {source.path}:{number}: expected a JSON object with a text column "
+                            f"'{text_column}' (choose one with --text-column)")
         yield str(record[text_column] or "")
 
 

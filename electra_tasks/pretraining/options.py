@@ -40,6 +40,7 @@ class PretrainOptions:
     logging_steps: int = 50
     shuffle_buffer: int = 2000
     text_column: str = "text"
+    encoding: str | None = None
     bf16: bool | None = None
     report_to: str | None = None
     resume: bool = False

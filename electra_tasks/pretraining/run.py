@@ -133,7 +133,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     from electra_tasks.training.trainer import install_progress, latest_checkpoint
 
     check_options(opts)
-    sources = resolve_corpus(opts.corpus)
+    sources = resolve_corpus(opts.corpus, encoding=opts.encoding)
     if not has_text(sources, opts.text_column):
         raise UserError(f"--corpus {' '.join(opts.corpus)}: empty; expected text (one sentence or paragraph "
                         f"per line, a blank line between documents)")
@@ -231,6 +231,7 @@ def write_outputs(out: Path, built, tokenizer, opts, settings, trainer, metrics,
                 "discriminator_weight": opts.discriminator_weight, "temperature": opts.temperature,
                 "vocab_size": len(tokenizer)},
         corpus=[str(s) for s in sources[:1000]], corpus_files=len(sources),
+        corpus_encodings={str(s.path): s.encoding for s in sources if s.path is not None and s.encoding != "utf-8"},
         discriminator_config=model.discriminator.config.to_dict() if model.discriminator is not None else None,
         generator_config=model.generator.config.to_dict())
     log.info("pre-training finished: %d steps in %.0fs; outputs in %s", metrics["global_step"],
