@@ -55,6 +55,7 @@ def test_no_unsafe_loading_or_evaluation_in_the_package(path: Path):
     text = path.read_text(encoding="utf-8")
     for call in re.finditer(r"torch\.load\(([^)]*)\)", text):
         assert "weights_only=True" in call.group(1), f"{path}: torch.load without weights_only=True"
-    assert not re.search(r"(?<![\w.])(eval|exec)\(", text), f"{path}: eval/exec of a string"
+    # a call of the builtins, not a method named eval (the ONNX model mimics nn.Module.eval)
+    assert not re.search(r"(?<![\w.])(?<!def )(eval|exec)\(", text), f"{path}: eval/exec of a string"
     assert "trust_remote_code=True" not in text, f"{path}: trust_remote_code must come from --trust-remote-code"
     assert "safe_serialization=False" not in text, f"{path}: weights must be saved as safetensors"
