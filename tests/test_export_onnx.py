@@ -118,7 +118,10 @@ def test_export_writes_the_folder_with_dynamic_axes(exported):
     assert manifest["inputs"]["choice_mask"] == ["batch", "choices"]
     assert manifest["outputs"] == {"logits": ["batch", "choices"]}
     qa = json.loads((exported["squad-v2"] / "onnx" / "export.json").read_text())
-    assert list(qa["outputs"]) == ["start_logits", "end_logits", "answerability_logits"]
+    assert qa["outputs"] == {"start_logits": ["batch", "sequence"], "end_logits": ["batch", "sequence"],
+                             "answerability_logits": ["batch"]}
+    classifier = json.loads((exported["classification"] / "onnx" / "export.json").read_text())
+    assert classifier["outputs"] == {"logits": ["batch", None]} and classifier["labels"] == ["bad", "fine", "good"]
     tagging = json.loads((exported["tagging"] / "onnx" / "config.json").read_text())
     assert tagging["id2label"] == {"0": "O", "1": "B-PER", "2": "I-PER"}  # the label map beside the graph
 
