@@ -122,7 +122,9 @@ def baseline(family: str, path: Path, model: Path) -> dict:
 
 
 # --- worker: train as `electra-tasks train` builds it -------------------------------------------
-def train_worker(family: str, path: Path, dev: Path, model: Path, out: Path, steps: int, spawned: float) -> dict:
+def train_worker(family: str, path: Path, dev: Path, model: Path, out: Path, steps: int, spawned: float,
+                 threads: int) -> dict:
+    import torch
     from transformers import TrainerCallback
 
     from electra_tasks.options import RunOptions
@@ -130,6 +132,8 @@ def train_worker(family: str, path: Path, dev: Path, model: Path, out: Path, ste
     from electra_tasks.training import runner
 
     imported = time.time()
+    if threads:  # two intra-op threads thrash when other jobs share the 2 cores (NOTES.md): 1 by default
+        torch.set_num_threads(threads)
     task = get_task(TASKS[family])
     opts = RunOptions(task=task.name, model=str(model), train_file=str(path), validation_file=str(dev),
                       max_steps=steps, learning_rate=1e-3, output_dir=str(out), logging_steps=10_000,
@@ -192,6 +196,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="optimizer steps per training run")
     parser.add_argument("--speed-rounds", type=int, default=3,
                         help="interleaved training-speed rounds over all sizes (0: none)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of the training process (0: torch's "
+                        "default); one is what a shared 2-core machine disturbs least")
     parser.add_argument("--keep", action="store_true", help="keep the feature caches in the work folder")
     parser.add_argument("--work-dir", default=None)
     parser.add_argument("--worker", choices=("baseline", "train"), help=argparse.SUPPRESS)
@@ -206,7 +212,7 @@ def main() -> None:
         return
     if args.worker == "train":
         print(json.dumps(train_worker(args.family, Path(args.file), Path(args.dev), Path(args.model), Path(args.out),
-                                      args.steps, args.spawned)))
+                                      args.steps, args.spawned, args.threads)))
         return
 
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="scale-"))
@@ -232,7 +238,7 @@ def main() -> None:
                      f"{measured['epoch_start_s']:.2f}", f"{measured['peak_rss_mb']:,.0f}",
                      f"{measured['tokens_per_s']:,.0f} ({measured['tokens_per_cpu_s']:,.0f})"])
     print_table(f"{args.family}: `train` against reading + tokenizing alone ({args.steps} steps, tiny model, "
-                f"BERT vocab)",
+                f"BERT vocab, {args.threads or 'default'} torch thread(s))",
                 ["rows", "baseline: read + tokenize s", "start→step 1 s", "after imports s",
                  "ratio (from start / after imports)", "epoch start s", "peak RSS MB", "train tokens/s (per CPU s)"], rows)
     # training speed, sizes interleaved round by round (features cached), so that the other jobs of a
@@ -263,7 +269,8 @@ def main() -> None:
 def train_run(args, data: Path, dev: Path, model: Path, out: Path, cache: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     return run_worker("--family", args.family, "--worker", "train", "--file", str(data), "--dev", str(dev),
-                      "--model", str(model), "--out", str(out), "--steps", str(args.steps), cache=cache)
+                      "--model", str(model), "--out", str(out), "--steps", str(args.steps),
+                      "--threads", str(args.threads), cache=cache)
 
 
 if __name__ == "__main__":
