@@ -1,7 +1,7 @@
 """Bytes and text of a user's file: transparent decompression and careful decoding.
 
-Every text reader (tables, CoNLL columns, SQuAD JSON, class folders, `predict --input`; the
-pre-training corpus may call `read_text`/`decode` too) gets its text here:
+Every text reader (tables, column files, JSON documents, folders of documents, `predict --input`;
+a corpus reader may call `read_text`, `decode` or `open_binary` too) gets its text here:
 
 - `.gz .bz2 .xz .zst` files are decompressed on the fly (`data.tsv.gz` is read as a `.tsv`);
 - UTF-8 first (a byte-order mark is dropped); a file that is not valid UTF-8 is decoded with a

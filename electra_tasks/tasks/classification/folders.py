@@ -20,10 +20,6 @@ from electra_tasks.data.text import decode, read_bytes
 from electra_tasks.errors import UserError
 
 
-def is_class_folder(path: Path) -> bool:
-    return path.is_dir()
-
-
 def _visible(entries) -> list[Path]:
     return sorted(p for p in entries if not p.name.startswith("."))
 

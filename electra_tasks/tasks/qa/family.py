@@ -31,6 +31,7 @@ from electra_tasks.tasks.qa.model import FLAG, ElectraForQuestionAnsweringWithAn
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
 from electra_tasks.training.features import column_array, column_list
+from electra_tasks.training.tokenize import backend_encodings
 from electra_tasks.training.windows import max_context_windows
 
 log = logging.getLogger("electra_tasks")
@@ -267,10 +268,13 @@ def check_window_options(opts) -> None:
 
 def truncate_questions(questions: list[str], tokenizer, max_tokens: int) -> list[str]:
     """Cut each question after its `max_tokens`-th token (ELECTRA's max_query_length)."""
+    stripped = [q.lstrip() for q in questions]
+    encodings = backend_encodings(tokenizer, stripped)
+    if encodings is not None:  # the backend's encodings: only the long questions' offsets are read
+        return [q[:e.offsets[max_tokens - 1][1]] if len(e.ids) > max_tokens else q for q, e in zip(stripped, encodings)]
     cut = []
-    encoded = tokenizer([q.lstrip() for q in questions], add_special_tokens=False, return_offsets_mapping=True)
-    for question, offsets in zip(questions, encoded["offset_mapping"]):
-        question = question.lstrip()
+    encoded = tokenizer(stripped, add_special_tokens=False, return_offsets_mapping=True)
+    for question, offsets in zip(stripped, encoded["offset_mapping"]):
         cut.append(question[:offsets[max_tokens - 1][1]] if len(offsets) > max_tokens else question)
     return cut
 

@@ -138,8 +138,8 @@ def squad_records(articles: list, source, *, require_answers: bool = True) -> Sq
 def _answers(qa: dict, context: str, place: str, qid: str, kinds: dict[str, list[str]],
              require_answers: bool) -> dict:
     impossible = qa.get("is_impossible")
-    require(impossible is None or isinstance(impossible, bool),
-            f"{place} (field 'is_impossible'): expected true or false, found {json.dumps(impossible)}")
+    if not (impossible is None or isinstance(impossible, bool)):
+        raise UserError(f"{place} (field 'is_impossible'): expected true or false, found {json.dumps(impossible)}")
     if "answers" not in qa:
         require(not require_answers or impossible is True, f"{place}: missing key \"answers\"")
         has_gold = impossible is True
@@ -160,8 +160,8 @@ def _answers(qa: dict, context: str, place: str, qid: str, kinds: dict[str, list
         text = _key(answer, "text", str, apl)
         start = answer.get("answer_start")
         require("answer_start" in answer, f"{apl}: missing key \"answer_start\"")
-        require(isinstance(start, int) and not isinstance(start, bool),
-                f"{apl} (field 'answer_start'): expected an integer, found {json.dumps(start)}")
+        if not isinstance(start, int) or isinstance(start, bool):
+            raise UserError(f"{apl} (field 'answer_start'): expected an integer, found {json.dumps(start)}")
         require(text.strip() != "", f"{apl}: empty answer text")
         found = locate_answer(context, text, start)
         if found is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from electra_tasks.training.tokenize import backend_encodings
 from electra_tasks.training.windows import max_context_windows
 
 IGNORE = -100
@@ -36,20 +37,10 @@ def sentence_encodings(tokenizer, sentences: Sequence[Sequence[str]]) -> list[tu
     The same pieces as `word_pieces` (is_split_into_words, no special tokens), without
     transformers' per-sentence conversion into Python lists of every kind (a third of the time).
     """
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:  # a slow tokenizer: the general path
+    encodings = backend_encodings(tokenizer, [list(s) for s in sentences], is_pretokenized=True)
+    if encodings is None:  # a slow tokenizer: the general path
         encoded = tokenizer([list(s) for s in sentences], is_split_into_words=True, add_special_tokens=False)
         return [(encoded["input_ids"][i], encoded.word_ids(i)) for i in range(len(sentences))]
-    truncation, padding = backend.truncation, backend.padding
-    backend.no_truncation()
-    backend.no_padding()
-    try:
-        encodings = backend.encode_batch([list(s) for s in sentences], is_pretokenized=True, add_special_tokens=False)
-    finally:
-        if truncation is not None:
-            backend.enable_truncation(**truncation)
-        if padding is not None:
-            backend.enable_padding(**{k: v for k, v in padding.items() if k != "length" or v is not None})
     return [(e.ids, e.word_ids) for e in encodings]
 
 
