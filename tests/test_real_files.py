@@ -401,3 +401,20 @@ def test_multiple_choice_and_extraction_read_parquet_and_compressed_tables(tmp_p
     plain = load("extractive-summarization", train_file=str(tmp_path / "docs.csv")).splits["train"].to_list()
     for name in ("docs.csv.bz2", "docs.parquet"):
         assert load("extractive-summarization", train_file=str(tmp_path / name)).splits["train"].to_list() == plain
+
+
+@pytest.mark.parametrize("compression", [".gz", ".bz2", ".xz", ".zst"])
+def test_plain_text_compressed_reads_as_its_twin(tmp_path, compression):
+    from electra_tasks.data.text import read_text
+
+    text = "first line, café\r\nsecond line\n"
+    (tmp_path / "plain.txt").write_text(text, encoding="utf-8", newline="")
+    packed = compress(tmp_path / f"plain.txt{compression}", text.encode("utf-8"))
+    assert read_text(packed) == read_text(tmp_path / "plain.txt") == text
+    folder = tmp_path / "docs" / "pos"
+    folder.mkdir(parents=True)
+    compress(folder / f"a.txt{compression}", b"a compressed review")
+    (folder.parent / "neg").mkdir()
+    (folder.parent / "neg" / "b.txt").write_text("a plain one")
+    assert sorted(examples(load("classification", train_file=str(folder.parent)))) == \
+        [("a compressed review", "pos"), ("a plain one", "neg")]
