@@ -19,7 +19,7 @@ from electra_tasks.data.tables import is_saved_dataset, read_table
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.classification import metrics as glue_metrics
 from electra_tasks.tasks.classification.folders import read_class_folders
-from electra_tasks.tasks.classification.read import rows_from_hub, rows_from_table
+from electra_tasks.tasks.classification.read import as_text, rows_from_hub, rows_from_table
 from electra_tasks.options import RunOptions
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
@@ -108,9 +108,7 @@ class ClassificationFamily(TaskFamily):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        gold = rows.arrow("label")
-        if not pa.types.is_string(gold.type):
-            gold = gold.cast(pa.string())
+        gold = as_text(rows.arrow("label"))
         unknown = pc.and_(pc.invert(pc.is_null(gold)), pc.invert(pc.is_in(gold, value_set=pa.array(label_list))))
         bad = first_true(unknown)
         if bad is None:

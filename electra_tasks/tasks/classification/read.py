@@ -37,9 +37,9 @@ def rows_from_table(table: Table, *, text_col, pair_col, label_col, index_col, r
     else:
         columns["label"] = pa.nulls(len(table), pa.float64() if regression else pa.string())
     if index_col is not None:
-        columns["index"] = _as_text(table.column(index_col, "index"))
+        columns["index"] = as_text(table.column(index_col, "index"))
     else:
-        columns["index"] = _as_text(pa.array(np.arange(len(table))))
+        columns["index"] = as_text(pa.array(np.arange(len(table))))
     dataset = dataset_from_arrow(pa.table(columns))
     info = {"regression": regression}
     feature = table.features.get(str(label_col)) if table.features is not None and label_col is not None else None
@@ -166,7 +166,8 @@ def _scores(table: Table, name: str, column):
     return values
 
 
-def _as_text(column):
+def as_text(column):
+    """An Arrow column as strings (labels and ids may be read as numbers)."""
     import pyarrow as pa
 
     return column if pa.types.is_string(column.type) else column.cast(pa.string())
@@ -178,9 +179,9 @@ def rows_from_hub(dataset, *, text: str, pair: str | None, labels, regression: b
     import pyarrow.compute as pc
 
     arrow = dataset.with_format("arrow")[:]
-    columns = {"text": _as_text(arrow.column(text))}
+    columns = {"text": as_text(arrow.column(text))}
     if pair:
-        columns["text_pair"] = _as_text(arrow.column(pair))
+        columns["text_pair"] = as_text(arrow.column(pair))
     n = arrow.num_rows
     if "label" in arrow.column_names:
         gold = arrow.column("label")
@@ -193,7 +194,7 @@ def rows_from_hub(dataset, *, text: str, pair: str | None, labels, regression: b
     else:
         columns["label"] = pa.nulls(n, pa.float64() if regression else pa.string())
     index = arrow.column("idx") if "idx" in arrow.column_names else pa.array(np.arange(n))
-    columns["index"] = _as_text(index)
+    columns["index"] = as_text(index)
     return Rows(dataset_from_arrow(pa.table(columns)),
                 lambda row, field=None: f"{place_prefix}[{row}]" + (f" (field '{field}')" if field else ""),
                 source=place_prefix, info={"regression": regression})
