@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # this checkout's package, also where it is not installed (a lent GPU machine)
+    sys.path.insert(0, str(REPO))
 SHARED = Path(os.environ.get("ELECTRA_TASKS_SHARED_DATA", REPO.parent / "shared" / "data"))
 BERT_VOCAB = SHARED / "vocab" / "bert-base-uncased-vocab.txt"
 

@@ -130,7 +130,8 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
 def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     """Validate, build, train, write; returns the final metrics."""
     from electra_tasks.pretraining.trainer import RTDTrainer
-    from electra_tasks.training.trainer import install_progress, latest_checkpoint
+    from electra_tasks.training.trainer import (install_progress, latest_checkpoint, peak_gpu_memory_metrics,
+                                                reset_peak_gpu_memory)
 
     check_options(opts)
     sources = resolve_corpus(opts.corpus, encoding=opts.encoding)
@@ -164,10 +165,11 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
         log.info("--resume: continuing from %s", resume_from)
     elif opts.resume:
         log.info("--resume: no checkpoint in %s, starting from the beginning", out / runfolder.CHECKPOINTS)
+    reset_peak_gpu_memory()
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     runtime = time.perf_counter() - started
-    metrics = final_metrics(trainer, result, runtime)
+    metrics = {**final_metrics(trainer, result, runtime), **peak_gpu_memory_metrics()}
     if is_main_process():
         write_outputs(out, built, tokenizer, opts, settings, trainer, metrics, sources)
         warn_if_not_learned(metrics)

@@ -27,7 +27,7 @@ from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
 from electra_tasks.training.features import column_array, encode_cached
 from electra_tasks.training.inference import predict_outputs
-from electra_tasks.training.trainer import TrainingClock, build_trainer, whole_run_loss
+from electra_tasks.training.trainer import TrainingClock, build_trainer, peak_gpu_memory_metrics, whole_run_loss
 
 log = logging.getLogger("electra_tasks")
 
@@ -169,6 +169,7 @@ def train(opts: RunOptions) -> dict[str, Any]:
         metrics["num_examples"] = len(data.splits["train"])
         metrics["train_runtime_s"] = round(runtime, 3)
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
+        metrics.update(peak_gpu_memory_metrics())
         session_sum = getattr(trainer, "_total_loss_scalar", result.training_loss * (steps_run - first_step))
         metrics["train_loss"] = whole_run_loss(state.log_history, session_sum, first_step, steps_run)
         model.config.electra_tasks = {"task": task.name, "family": family.name,

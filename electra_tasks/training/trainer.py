@@ -134,9 +134,23 @@ class ElectraTrainer(MarkedCheckpoints, Trainer):
         return super()._get_train_sampler(dataset)
 
 
+def reset_peak_gpu_memory() -> None:
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_gpu_memory_metrics() -> dict[str, float]:
+    """`train_peak_gpu_memory_gib`: this process's peak allocated GPU memory since training began
+    (model, optimizer state, activations); nothing on a machine without CUDA."""
+    if not (torch.cuda.is_available() and torch.cuda.is_initialized()):
+        return {}
+    return {"train_peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2 ** 30, 3)}
+
+
 class TrainingClock(TrainerCallback):
     """Seconds of training so far, in every log line (`elapsed_s`), counted across --resume: a
-    resumed run starts from the time logged up to its checkpoint."""
+    resumed run starts from the time logged up to its checkpoint. On a GPU it also keeps the peak
+    memory the training allocated (model, optimizer state, activations), for metrics.json."""
 
     def __init__(self):
         self.offset, self.started = 0.0, None
@@ -146,6 +160,7 @@ class TrainingClock(TrainerCallback):
 
         logged = [e["elapsed_s"] for e in state.log_history if "elapsed_s" in e]
         self.offset, self.started = (logged[-1] if logged else 0.0), time.perf_counter()
+        reset_peak_gpu_memory()
 
     def elapsed(self) -> float:
         import time
