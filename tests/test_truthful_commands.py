@@ -109,3 +109,19 @@ def test_a_tagging_option_on_a_classification_task_is_refused(run):
     result = invoke("eval", "classification", "--model", out, "--tag-column", "3")
     assert result.exit_code == 2
     assert "--tag-column: an option of tagging tasks; task classification is a classification task" in result.stderr
+
+
+def test_a_diverged_run_says_so_and_logs_its_loss_as_not_a_number(tmp_path, tiny_model):
+    # the Trainer's default filter logged this run's NaN losses as 0.0 and its train_loss as 0.23
+    write_sentiment_tsv(tmp_path / "train.tsv", 96, seed=1)
+    out = tmp_path / "out"
+    result = run_cli("train", "classification", "--model", tiny_model, "--train-file", tmp_path / "train.tsv",
+                     "--output-dir", out, "--epochs", "2", "--learning-rate", "1e12", "--logging-steps", "1")
+    assert result.returncode == 0, result.stderr
+    losses = [e["loss"] for e in json.loads((out / "log_history.json").read_text()) if "loss" in e]
+    assert losses[0] > 0.1 and None in losses  # NaN is written as null (JSON has no NaN)
+    first_bad = losses.index(None) + 1
+    assert all(loss is None for loss in losses[first_bad - 1:])
+    assert json.loads((out / "metrics.json").read_text())["train_loss"] is None
+    assert (f"training diverged: the loss is not a finite number from logged step {first_bad} on, so the saved model "
+            f"is broken; lower --learning-rate (this run: 1e+12)") in result.stderr

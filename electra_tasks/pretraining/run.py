@@ -122,6 +122,7 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
         dataloader_pin_memory=cuda,
         report_to=[name for name in (opts.report_to or "").split(",") if name] or "none",
         disable_tqdm=not on_terminal(),
+        logging_nan_inf_filter=False,  # log a NaN/inf loss as it is (the filter hides a diverged run)
         log_level="warning",
         ddp_find_unused_parameters=False,
     )
@@ -130,8 +131,8 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
 def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     """Validate, build, train, write; returns the final metrics."""
     from electra_tasks.pretraining.trainer import RTDTrainer
-    from electra_tasks.training.trainer import (install_progress, latest_checkpoint, peak_gpu_memory_metrics,
-                                                reset_peak_gpu_memory)
+    from electra_tasks.training.trainer import (divergence_warning, install_progress, latest_checkpoint,
+                                                peak_gpu_memory_metrics, reset_peak_gpu_memory)
 
     check_options(opts)
     sources = resolve_corpus(opts.corpus, encoding=opts.encoding)
@@ -172,7 +173,11 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     metrics = {**final_metrics(trainer, result, runtime), **peak_gpu_memory_metrics()}
     if is_main_process():
         write_outputs(out, built, tokenizer, opts, settings, trainer, metrics, sources)
-        warn_if_not_learned(metrics)
+        diverged = divergence_warning(trainer.state.log_history, float(settings["learning_rate"]), trainer.args.bf16)
+        if diverged:
+            log.warning(diverged)
+        else:
+            warn_if_not_learned(metrics)
     return metrics
 
 

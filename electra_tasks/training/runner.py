@@ -27,7 +27,8 @@ from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
 from electra_tasks.training.features import column_array, encode_cached
 from electra_tasks.training.inference import predict_outputs
-from electra_tasks.training.trainer import TrainingClock, build_trainer, peak_gpu_memory_metrics, whole_run_loss
+from electra_tasks.training.trainer import (TrainingClock, build_trainer, divergence_warning, peak_gpu_memory_metrics,
+                                            whole_run_loss)
 
 log = logging.getLogger("electra_tasks")
 
@@ -172,6 +173,9 @@ def train(opts: RunOptions) -> dict[str, Any]:
         metrics.update(peak_gpu_memory_metrics())
         session_sum = getattr(trainer, "_total_loss_scalar", result.training_loss * (steps_run - first_step))
         metrics["train_loss"] = whole_run_loss(state.log_history, session_sum, first_step, steps_run)
+        diverged = divergence_warning(state.log_history, float(settings["learning_rate"]), trainer.args.bf16)
+        if diverged:
+            log.warning(diverged)
         model.config.electra_tasks = {"task": task.name, "family": family.name,
                                       **family.model_annotations(task, data, metrics)}
         save_pretrained_atomic(out, model, tokenizer)

@@ -173,6 +173,24 @@ class TrainingClock(TrainerCallback):
             state.log_history[-1]["elapsed_s"] = round(self.elapsed(), 3)
 
 
+def first_nonfinite_loss(history: list[dict[str, Any]]) -> int | None:
+    """The first logged step whose loss is NaN or infinite (the run diverged there), or None."""
+    for entry in history:
+        loss = entry.get("loss")
+        if isinstance(loss, float) and not math.isfinite(loss):
+            return int(entry.get("step", 0))
+    return None
+
+
+def divergence_warning(history: list[dict[str, Any]], learning_rate: float, bf16: bool) -> str | None:
+    """One line for a run whose loss stopped being a number: its weights are NaN from there on."""
+    step = first_nonfinite_loss(history)
+    if step is None:
+        return None
+    return (f"training diverged: the loss is not a finite number from logged step {step} on, so the saved model is "
+            f"broken; lower --learning-rate (this run: {learning_rate:g})" + (" or train with --no-bf16" if bf16 else ""))
+
+
 def whole_run_loss(history: list[dict[str, Any]], session_sum: float, first_step: int, last_step: int) -> float:
     """The mean training loss over every step of the run, also after --resume.
 
@@ -371,6 +389,7 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=True,  # install_progress draws the bar (the Trainer's prints dicts)
+        logging_nan_inf_filter=False,  # log a NaN/inf loss as it is (the filter logs a diverged run as loss 0.0)
         log_level="passive",  # the Trainer would set transformers' verbosity: console.quiet_libraries owns it
         log_level_replica="passive",
         ddp_find_unused_parameters=False,
