@@ -8,7 +8,6 @@ becomes one line on stderr and exit status 2.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import sys
 from pathlib import Path
@@ -261,7 +260,7 @@ def eval_body(opts: RunOptions, values: dict[str, Any]) -> None:
 
 
 def predict_body(opts: RunOptions, values: dict[str, Any]) -> None:
-    from electra_tasks.outputs import atomic_write_jsonl
+    from electra_tasks.outputs import atomic_write_jsonl, json_line
     from electra_tasks.training.runner import predict
 
     source, target = values.get("input") or "-", values.get("output") or "-"
@@ -276,7 +275,7 @@ def predict_body(opts: RunOptions, values: dict[str, Any]) -> None:
     records = predict(opts, lines, name)
     if target == "-":
         for record in records:
-            typer.echo(json.dumps(record, ensure_ascii=False))
+            typer.echo(json_line(record))
     else:
         atomic_write_jsonl(target, records)
         log.info("%d predictions written to %s", len(records), target)

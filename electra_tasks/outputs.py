@@ -83,8 +83,13 @@ def atomic_write_json(path: str | Path, data: Any, *, indent: int | None = 2) ->
     return atomic_write_text(path, json.dumps(_clean(data), indent=indent, ensure_ascii=False) + "\n")
 
 
+def json_line(record: Any) -> str:
+    """One JSON-lines record as strict JSON: NaN and infinities become null (a NaN model's scores, say)."""
+    return json.dumps(_clean(record), ensure_ascii=False)
+
+
 def atomic_write_jsonl(path: str | Path, records: Iterable[Any]) -> Path:
-    return atomic_write_text(path, "".join(json.dumps(_clean(r), ensure_ascii=False) + "\n" for r in records))
+    return atomic_write_text(path, "".join(json_line(r) + "\n" for r in records))
 
 
 def save_pretrained_atomic(out_dir: Path, *objects) -> None:

@@ -125,3 +125,9 @@ def test_a_diverged_run_says_so_and_logs_its_loss_as_not_a_number(tmp_path, tiny
     assert json.loads((out / "metrics.json").read_text())["train_loss"] is None
     assert (f"training diverged: the loss is not a finite number from logged step {first_bad} on, so the saved model "
             f"is broken; lower --learning-rate (this run: 1e+12)") in result.stderr
+    # its predictions are still strict JSON lines: NaN scores are null, not the bare NaN that JSON parsers refuse
+    predicted = invoke("predict", "classification", "--model", out, input="good film\nbad film\n")
+    assert predicted.exit_code == 0, predicted.stderr
+    records = [json.loads(line, parse_constant=lambda name: pytest.fail(f"bare {name} in a JSON line"))
+               for line in predicted.stdout.splitlines()]
+    assert len(records) == 2 and records[0]["score"] is None
