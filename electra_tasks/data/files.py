@@ -2,12 +2,14 @@
 
 Every family reads its splits the same way; only the file names of its standard layout differ.
 An empty answer means "no local data given": the task then reads its hub dataset. A file name
-may end in a row range, `articles.csv[800:]`, to take data rows 800.. of one file.
+may end in a row range, `articles.csv[800:]`, to take data rows 800.. of one file. A --data-dir
+may also hold a hub dataset's own Parquet files, as `hf download` leaves them (`HubFolder`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -20,9 +22,11 @@ ROW_RANGE = re.compile(r"^(?P<path>.+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
 Layout = dict[str, "str | tuple[str, ...]"]
 
 
-def split_files(opts, layouts: Sequence[Layout]) -> dict[str, str]:
+def split_files(opts, layouts: Sequence[Layout], hub_config: str | None = None) -> "dict[str, str] | HubFolder":
     """{split: path} from --train-file/--validation-file/--test-file, else the first layout
-    of which --data-dir holds at least one file; {} when neither option is given."""
+    of which --data-dir holds at least one file, else the hub dataset files --data-dir holds
+    (`hub_config`: the task's config, a subfolder of a downloaded repository); {} when neither
+    option is given."""
     explicit = {split: str(getattr(opts, option)) for split, option in SPLIT_OPTIONS.items()
                 if getattr(opts, option, None)}
     if explicit or not getattr(opts, "data_dir", None):
@@ -41,7 +45,80 @@ def split_files(opts, layouts: Sequence[Layout]) -> dict[str, str]:
                     break
         if found:
             return found
-    raise UserError(f"--data-dir {folder}: none of {describe_layouts(layouts)} found")
+    snapshot = hub_folder(folder, hub_config)
+    if snapshot is not None:
+        return snapshot
+    raise UserError(f"--data-dir {folder}: none of {describe_layouts(layouts)} found, nor a hub dataset's "
+                    f"Parquet files (SPLIT-00000-of-0000N.parquet{f', also under {hub_config}/' if hub_config else ''})")
+
+
+# the hub's shard names: {split}-00000-of-00003.parquet; its Parquet export: {split}/0000.parquet
+HUB_SHARD = re.compile(r"^(?P<split>[A-Za-z]\w*?)-(?P<part>\d{5})-of-(?P<total>\d{5})\.parquet$")
+EXPORT_SHARD = re.compile(r"^\d+\.parquet$")
+
+
+@dataclass(frozen=True)
+class HubFolder:
+    """A --data-dir holding a hub dataset's own Parquet files: a repository downloaded with
+    `hf download` (its configs as subfolders, e.g. nyu-mll/glue's sst2/), one config's folder,
+    its data/ folder, or a download of the hub's Parquet export (refs/convert/parquet)."""
+
+    folder: Path
+    shards: dict[str, tuple[Path, ...]]  # split -> its files, in order
+
+    def file_specs(self) -> dict[str, str]:
+        """{split: its file, or a pattern matching exactly its shards} for a family's file reader."""
+        specs = {}
+        for split, paths in self.shards.items():
+            first = paths[0]
+            match = HUB_SHARD.match(first.name)
+            if len(paths) == 1:
+                specs[split] = str(first)
+            elif match:
+                specs[split] = str(first.parent / f"{match['split']}-*-of-{match['total']}.parquet")
+            else:
+                specs[split] = str(first.parent / "*.parquet")
+        return specs
+
+    def load(self):
+        """The splits as the hub route gets them (a DatasetDict; the features stored in the files)."""
+        import datasets
+
+        try:
+            return datasets.load_dataset("parquet", data_files={split: [str(p) for p in paths]
+                                                                for split, paths in self.shards.items()})
+        except Exception as exc:  # damaged files, shards that disagree: one line naming the folder
+            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"--data-dir {self.folder}: its Parquet files could not be read ({reason})") from None
+
+
+def hub_folder(folder: Path, config: str | None) -> HubFolder | None:
+    """The hub dataset files in FOLDER/CONFIG, FOLDER or FOLDER/data, the first that has any, else
+    in FOLDER's one subfolder that has any (a repository of one config: its name is not the task's)."""
+    for candidate in ([folder / config] if config else []) + [folder, folder / "data"]:
+        shards = _hub_shards(candidate)
+        if shards:
+            return HubFolder(candidate, shards)
+    configs = {sub: shards for sub in sorted(folder.iterdir()) if sub.is_dir() for shards in [_hub_shards(sub)] if shards}
+    if len(configs) > 1:
+        raise UserError(f"--data-dir {folder}: holds the hub files of several configs "
+                        f"({', '.join(sub.name for sub in configs)}); pass the folder of one")
+    return next((HubFolder(sub, shards) for sub, shards in configs.items()), None)
+
+
+def _hub_shards(folder: Path) -> dict[str, tuple[Path, ...]]:
+    if not folder.is_dir():
+        return {}
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        match = HUB_SHARD.match(path.name) if path.is_file() else None
+        if match:
+            found.setdefault(SPLIT_NAMES.get(match["split"], match["split"]), []).append(path)
+        elif path.is_dir():
+            parts = sorted(p for p in path.iterdir() if p.is_file() and EXPORT_SHARD.match(p.name))
+            if parts:
+                found.setdefault(SPLIT_NAMES.get(path.name, path.name), []).extend(parts)
+    return {split: tuple(paths) for split, paths in found.items()}
 
 
 SPLIT_NAMES = {"dev": "validation", "valid": "validation", "val": "validation"}

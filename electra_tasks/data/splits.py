@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from electra_tasks.data.files import describe_layouts, file_and_range, load_hub_dataset, split_files
+from electra_tasks.data.files import HubFolder, describe_layouts, file_and_range, load_hub_dataset, split_files
 from electra_tasks.errors import UserError
 
 log = logging.getLogger("electra_tasks")
@@ -57,7 +57,11 @@ def load_splits(family, task, opts, *, for_training: bool,
     """{split: the family's raw rows} and where they came from (for run_config.json);
     `on_rows(n)` after each split is read (the reading bar)."""
     layouts = family.data_layouts(task)
-    files = split_files(opts, layouts)
+    files = split_files(opts, layouts, hub_config=task.hub_dataset[1] if task.hub_dataset else None)
+    if isinstance(files, HubFolder):  # a downloaded hub dataset: a hub task reads it as its hub rows
+        if task.hub_dataset:
+            return hub_rows(family, task, opts, files.load(), for_training, on_rows), {"hub_files": str(files.folder)}
+        files = files.file_specs()
     if files:
         chosen = {split: spec for split, spec in files.items() if wanted(split, opts, for_training)}
         if not chosen:
@@ -74,11 +78,16 @@ def load_splits(family, task, opts, *, for_training: bool,
         return raw, {split: str(spec) for split, spec in chosen.items()}
     if task.hub_dataset:
         dataset = load_hub_dataset(task, f"--data-dir with {describe_layouts(layouts)}")
-        raw = {}
-        for split, ds in dataset.items():
-            if wanted(split, opts, for_training):
-                raw[split] = family.read_hub_split(task, split, limited(ds, split, opts), opts)
-                on_rows(len(raw[split]))
-        return raw, {"hub": list(task.hub_dataset)}
+        return hub_rows(family, task, opts, dataset, for_training, on_rows), {"hub": list(task.hub_dataset)}
     raise UserError(f"task {task.name}: pass --train-file/--validation-file [--test-file] (or --data-dir) "
                     f"with your data ({task.data_formats})")
+
+
+def hub_rows(family, task, opts, dataset, for_training: bool, on_rows) -> dict[str, Any]:
+    """{split: the family's rows} of a hub DatasetDict (from the hub, or its files on disk)."""
+    raw = {}
+    for split, ds in dataset.items():
+        if wanted(split, opts, for_training):
+            raw[split] = family.read_hub_split(task, split, limited(ds, split, opts), opts)
+            on_rows(len(raw[split]))
+    return raw

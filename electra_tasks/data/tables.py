@@ -20,6 +20,7 @@ pass over the file then locates the row (`Table.place`), so the fast path never 
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import lzma
@@ -199,7 +200,8 @@ def read_table(path: str | Path, *, header: bool = True, fmt: str | None = None,
         raise UserError(f"{path}: unknown table format '{fmt or path.suffix}'; expected one of "
                         f"{', '.join(TABLE_FORMATS)} (optionally compressed: .gz .bz2 .xz .zst) or a "
                         f"save_to_disk folder")
-    check_file(path)
+    if not (fmt == ".parquet" and glob.has_magic(path.name)):  # shards: _read_parquet says if none match
+        check_file(path)
     encoding = check_encoding(encoding)
     try:
         table = _read_format(path, fmt, header, delimiter, encoding)
@@ -452,13 +454,24 @@ def _features_of(schema):
 
 
 def _read_parquet(path: Path) -> Table:
+    """One Parquet file, or the shards a pattern names (`train-*-of-00003.parquet`) as one table."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    shards = sorted(path.parent.glob(path.name)) if glob.has_magic(path.name) else [path]
+    if not shards:
+        raise UserError(f"{path}: no file matches")
+    tables = []
+    for shard in shards:
+        try:
+            tables.append(pq.read_table(shard, memory_map=True))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise UserError(f"{shard}: not a valid Parquet file ({str(exc).splitlines()[0]})") from None
     try:
-        arrow = pq.read_table(path, memory_map=True)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise UserError(f"{path}: not a valid Parquet file ({str(exc).splitlines()[0]})") from None
+        arrow = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    except pa.ArrowInvalid as exc:
+        raise UserError(f"{path}: its {len(tables)} shards do not have the same columns "
+                        f"({str(exc).splitlines()[0][:160]})") from None
     if arrow.num_rows == 0:
         raise UserError(f"{path}: no rows")
     return Table(path, arrow, ".parquet", features=_features_of(arrow.schema), unit="row")
