@@ -52,6 +52,20 @@ def split_files(opts, layouts: Sequence[Layout], hub_config: str | None = None) 
                     f"Parquet files (SPLIT-00000-of-0000N.parquet{f', also under {hub_config}/' if hub_config else ''})")
 
 
+SPLIT_NAMES = {"dev": "validation", "valid": "validation", "val": "validation"}
+
+
+def saved_splits(folder: Path) -> dict[str, str]:
+    """{split: folder/split} of a `DatasetDict.save_to_disk` folder (dev/valid/val read as validation)."""
+    import json
+
+    try:
+        names = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"--data-dir {folder}: dataset_dict.json is not a datasets save_to_disk index") from None
+    return {SPLIT_NAMES.get(name, name): str(folder / name) for name in names}
+
+
 # the hub's shard names: {split}-00000-of-00003.parquet; its Parquet export: {split}/0000.parquet
 HUB_SHARD = re.compile(r"^(?P<split>[A-Za-z]\w*?)-(?P<part>\d{5})-of-(?P<total>\d{5})\.parquet$")
 EXPORT_SHARD = re.compile(r"^\d+\.parquet$")
@@ -119,20 +133,6 @@ def _hub_shards(folder: Path) -> dict[str, tuple[Path, ...]]:
             if parts:
                 found.setdefault(SPLIT_NAMES.get(path.name, path.name), []).extend(parts)
     return {split: tuple(paths) for split, paths in found.items()}
-
-
-SPLIT_NAMES = {"dev": "validation", "valid": "validation", "val": "validation"}
-
-
-def saved_splits(folder: Path) -> dict[str, str]:
-    """{split: folder/split} of a `DatasetDict.save_to_disk` folder (dev/valid/val read as validation)."""
-    import json
-
-    try:
-        names = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
-    except (ValueError, KeyError, TypeError):
-        raise UserError(f"--data-dir {folder}: dataset_dict.json is not a datasets save_to_disk index") from None
-    return {SPLIT_NAMES.get(name, name): str(folder / name) for name in names}
 
 
 def describe_layouts(layouts: Sequence[Layout]) -> str:
