@@ -51,9 +51,13 @@ def test_empty_answer_with_start_minus_one_is_unanswerable_and_counted(tmp_path)
         {"question": "Who?", "id": 1, "answers": [{"text": "", "answer_start": -1}]},
         {"question": "Where?", "id": 2, "answers": [{"text": "", "answer_start": -1},
                                                     {"text": "Paris", "answer_start": 14},
-                                                    {"text": "in Paris", "answer_start": 11}]}]))
+                                                    {"text": "in Paris", "answer_start": 11}]},
+        {"question": "Why?", "id": 3, "is_impossible": True, "answers": [{"text": "", "answer_start": -1}]}]))
     records, found = read(path)
-    assert answers(records) == {"1": (True, [], []), "2": (False, ["Paris", "in Paris"], [14, 11])}
+    # the empty texts stay gold: evaluate-v2.0.py counts such a question as HasAns, with gold [""]
+    assert answers(records) == {"1": (True, [""], [-1]), "2": (False, ["Paris", "in Paris"], [14, 11]),
+                                "3": (True, [""], [-1])}
+    assert [r["recovered"] for r in records] == [False, False, False]  # no answer_start was moved
     assert found == {"an answer of empty text (answer_start -1) read as unanswerable": 1,
                      "answers of empty text dropped beside real answers": 1}
 
@@ -196,3 +200,33 @@ def test_predict_refuses_two_lines_with_one_id():
                                    RunOptions(task="qa", max_seq_length=384))
     assert str(info.value) == ("<stdin>:2 (field 'id'): id '0' is also the id of line 1 (a line without \"id\" "
                                "gets its position, from 0); ids must be unique")
+
+
+def test_train_on_an_mrqa_file_and_an_nq_style_file_writes_what_the_official_script_reads(tmp_path, tiny_model):
+    from tests.conftest import invoke
+
+    train = tmp_path / "TriviaQA.jsonl.gz"
+    train.write_bytes(gzip.compress("".join(json.dumps(line) + "\n" for line in mrqa_lines()).encode()))
+    dev = squad(tmp_path, (CONTEXT, [{"question": "Who?", "id": 1, "answers": [{"text": "", "answer_start": -1}]},
+                                     {"question": "Where?", "id": 2, "answers": [{"text": "Paris", "answer_start": 13}]}]))
+    out = tmp_path / "out"
+    result = invoke("train", "qa", "--model", tiny_model, "--train-file", train, "--validation-file", dev,
+                    "--output-dir", out, "--max-seq-length", "64", "--max-query-length", "16", "--doc-stride", "8",
+                    "--max-steps", "1", "--batch-size", "2")
+    assert result.exit_code == 0, result.stderr
+    predictions = json.loads((out / "predictions.json").read_text())
+    na_probs = json.loads((out / "na_prob.json").read_text())
+    assert set(predictions) == set(na_probs) == {"1", "2"} and all(isinstance(v, str) for v in predictions.values())
+    recorded = {(r["file"], r["repair"]): r["count"] for r in json.loads((out / "run_config.json").read_text())["data"]["repairs"]}
+    assert recorded == {(str(dev), "an answer of empty text (answer_start -1) read as unanswerable"): 1,
+                        (str(dev), "answer_start moved to the nearest occurrence of the answer text"): 1}
+    from tests.test_qa_metrics import official_v2
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    data = json.loads(dev.read_text())["data"]
+    for article in data:  # the official script looks the file's ids up in predictions.json's string keys
+        for qa in article["paragraphs"][0]["qas"]:
+            qa["id"] = str(qa["id"])
+    threshold = {q: 0.5 for q in predictions}  # eval answered "" above 0.5 already; re-score the written answers
+    official = official_v2(data, predictions, threshold)
+    assert metrics["exact_match"] == pytest.approx(official["exact"]) and metrics["f1"] == pytest.approx(official["f1"])

@@ -386,8 +386,8 @@ register(
         name="qa", family="qa",
         description="Your own SQuAD-format JSON (unanswerable questions optional: v2.0 rules when present)",
         metrics=V2_METRICS, main_metric="f1",
-        data_formats="SQuAD-format JSON (also .gz/.bz2/.xz/.zst) or the hub's flat rows (jsonl/parquet/"
-                     "save_to_disk) via --train-file/--validation-file [--test-file] or --data-dir "
+        data_formats="SQuAD-format JSON (also .gz/.bz2/.xz/.zst), MRQA .jsonl(.gz) or the hub's flat rows "
+                     "(jsonl/parquet/save_to_disk) via --train-file/--validation-file [--test-file] or --data-dir "
                      "(train.json/dev.json/test.json)",
         spec={}, defaults=SQUAD_DEFAULTS),
 )

@@ -16,8 +16,7 @@ MOVED, WHITESPACE, UNICODE = "moved", "whitespace", "unicode"
 UTF16, UTF8, CRLF = "utf16", "utf8", "crlf"
 REPAIRS = {MOVED: "answer_start moved to the nearest occurrence of the answer text",
            WHITESPACE: "answer text found with its whitespace written differently",
-           UNICODE: "answer text found up to Unicode variants (quotes, dashes, spaces, composed accents, "
-                    "compatibility forms)",
+           UNICODE: "answer text found up to Unicode variants (quotes, dashes, spaces, compatibility forms)",
            UTF16: "answer_start counted in UTF-16 code units (JavaScript); converted to characters",
            UTF8: "answer_start counted in UTF-8 bytes; converted to characters",
            CRLF: "answer_start counted with CRLF line ends as one character; converted"}
@@ -103,9 +102,9 @@ def _nearest(positions, start: int) -> int | None:
 
 
 def unicode_view(text: str) -> tuple[str, list[int]]:
-    """The text with every character cluster (a letter and its combining marks) composed (NFC)
-    and folded (see `fold`), and for each of its characters (and its end) the offset in `text`
-    of the cluster it came from."""
+    """The text with every character cluster (a letter and its combining marks: é written as e +
+    U+0301 is a Unicode variant of é) composed (NFC) and folded (see `fold`), and for each of its
+    characters (and its end) the offset in `text` of the cluster it came from."""
     out, origin = [], []
     clusters = re.finditer(r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]*", text, re.DOTALL)
     for m in clusters:

@@ -10,9 +10,9 @@ Answers whose `answer_start` is off (real SQuAD-format sets have some one or two
 off, or counted in another tool's units) are repaired the way careful tools repair them, each
 kind counted (`repairs`, see `offsets.py`); the answer then reads as the context has it. Only an
 answer found nowhere in the context is an error. Conversions of other datasets mark an
-unanswerable question by one answer of empty text (`answer_start` -1): read as unanswerable,
-counted. A question id used twice is one error, unless the second is an exact copy of the first
-(dropped, counted). A `.json` file of JSON Lines (what `Dataset.to_json` writes) and MRQA files
+unanswerable question by answers of empty text (`answer_start` -1): read as unanswerable (the
+empty texts stay its gold answers, as the official v2.0 script scores them), counted. A question
+id used twice is one error, unless the second is an exact copy of the first (dropped, counted). A `.json` file of JSON Lines (what `Dataset.to_json` writes) and MRQA files
 (`mrqa.py`) are read too. Every problem is one `UserError` naming the file and the question id
 (or JSON line).
 """
@@ -189,30 +189,26 @@ def _answers(qa: dict, context: str, place: str, qid: str, kinds: dict[str, list
                 "repaired": False}
     answers = qa["answers"]
     require(isinstance(answers, list), f"{place} (field 'answers'): expected a list of {{text, answer_start}}")
+    empty = [a["text"] for a in answers if isinstance(a, dict) and isinstance(a.get("text"), str)
+             and not a["text"].strip()]
     if impossible is True:  # v2.0 keeps answers [] (and plausible_answers, which we ignore)
-        return {"answers": {"text": [], "answer_start": []}, "is_impossible": True, "has_gold": True,
-                "repaired": False}
+        return _unanswerable(empty if len(empty) == len(answers) else [])
     for n, answer in enumerate(answers, start=1):
         require(isinstance(answer, dict), f"{place} (answer {n}): expected a JSON object with \"text\" and "
                                           f"\"answer_start\"")
         _key(answer, "text", str, f"{place} (answer {n})")
-    real = [(n, answer) for n, answer in enumerate(answers, start=1) if answer["text"].strip()]
-    repaired = False
-    if answers and not real and impossible is None:  # NQ/NewsQA conversions: [{"text": "", "answer_start": -1}]
+    if answers and len(empty) == len(answers) and impossible is None:  # NQ/NewsQA: [{"text": "", "answer_start": -1}]
         kinds.setdefault(EMPTY_ANSWERS, []).append(f"question id {qid}")
-        impossible = repaired = True
-    if impossible is None:
-        impossible = not answers
-    if impossible:
-        return {"answers": {"text": [], "answer_start": []}, "is_impossible": True, "has_gold": True,
-                "repaired": repaired}
+        return _unanswerable(empty)
+    if impossible is None and not answers:
+        return _unanswerable([])
     require(bool(answers), f"{place}: \"answers\" is empty but is_impossible is false; expected at least one answer")
+    real = [(n, answer) for n, answer in enumerate(answers, start=1) if answer["text"].strip()]
     if not real:
         raise UserError(f"{place} (answer 1): empty answer text (is_impossible is false)")
-    if len(real) < len(answers):
+    if len(real) < len(answers):  # evaluate-v2.0.py drops them too
         kinds.setdefault(EMPTY_BESIDE, []).append(f"question id {qid}: {len(answers) - len(real)} of {len(answers)}")
-        repaired = True
-    texts, starts = [], []
+    texts, starts, repaired = [], [], False
     for n, answer in real:
         apl = f"{place} (answer {n})"
         text = answer["text"]
@@ -234,6 +230,13 @@ def _answers(qa: dict, context: str, place: str, qid: str, kinds: dict[str, list
         starts.append(new_start)
     return {"answers": {"text": texts, "answer_start": starts}, "is_impossible": False, "has_gold": True,
             "repaired": repaired}
+
+
+def _unanswerable(empty_texts: list[str]) -> dict:
+    """An unanswerable question's record; answers of empty text stay its gold answers, as
+    evaluate-v2.0.py reads them (a question with answers is HasAns, and "" scores 1 on it)."""
+    return {"answers": {"text": list(empty_texts), "answer_start": [-1] * len(empty_texts)}, "is_impossible": True,
+            "has_gold": True, "repaired": False}
 
 
 def _key(obj: dict, name: str, kind: type, place: str):
