@@ -8,7 +8,8 @@ may be JSON numbers (they are written as strings in predictions.json).
 
 Answers whose `answer_start` is off (real SQuAD-format sets have some one or two characters
 off, or counted in another tool's units) are repaired the way careful tools repair them, each
-kind counted (`repairs`, see `offsets.py`); the answer then reads as the context has it. Only an
+kind counted (`repairs`, see `offsets.py`); the answer then reads as the context has it, without
+surrounding spaces (a span starting on a space is labelled from the token before it). Only an
 answer found nowhere in the context is an error. Conversions of other datasets mark an
 unanswerable question by answers of empty text (`answer_start` -1): read as unanswerable (the
 empty texts stay its gold answers, as the official v2.0 script scores them), counted. A question
@@ -34,6 +35,7 @@ log = logging.getLogger("electra_tasks")
 
 EMPTY_ANSWERS = "an answer of empty text (answer_start -1) read as unanswerable"
 EMPTY_BESIDE = "answers of empty text dropped beside real answers"
+TRIMMED = "spaces around the answer text trimmed"
 DUPLICATE = "question repeated with the same id, context, question and answers: the copy dropped"
 
 
@@ -222,6 +224,10 @@ def _answers(qa: dict, context: str, place: str, qid: str, kinds: dict[str, list
             raise UserError(f"{apl}: the answer text {json.dumps(text)} is nowhere in the context "
                             f"(answer_start {start} reads {json.dumps(shown)})")
         new_start, new_text, kind = found
+        if new_text != new_text.strip():  # a span starting on a space would be labelled from the word before
+            new_start += len(new_text) - len(new_text.lstrip())
+            new_text = new_text.strip()
+            kind = TRIMMED if kind is None or new_start == start else kind
         if kind is not None:
             kinds.setdefault(kind, []).append(f"question id {qid}: {start} -> {new_start}"
                                               + (f", {text!r} -> {new_text!r}" if new_text != text else ""))
