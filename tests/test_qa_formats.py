@@ -179,6 +179,7 @@ def test_mrqa_files_are_read_with_their_spans_and_every_gold_answer(tmp_path, na
 
 @pytest.mark.parametrize("detected, message", [
     ([{"text": "Paris", "char_spans": [[14, 99]]}], "expected \"char_spans\" [[start, end]] inside the context"),
+    ([{"text": "Paris", "char_spans": []}], "found []"),
     ([], "expected at least one answer with \"char_spans\" (MRQA questions are all answerable)"),
 ])
 def test_bad_mrqa_records_are_one_line_naming_line_and_question(tmp_path, detected, message):

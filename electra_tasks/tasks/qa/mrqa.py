@@ -55,7 +55,8 @@ def mrqa_articles(lines, source, *, require_answers: bool = True) -> tuple[list[
             answers = []
             detected = qa.get("detected_answers")
             for n, answer in enumerate(detected or [], start=1):
-                span = answer.get("char_spans", [None])[0] if isinstance(answer, dict) else None
+                spans = answer.get("char_spans") if isinstance(answer, dict) else None
+                span = spans[0] if isinstance(spans, list) and spans else None
                 ok = isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)
                 require(ok and 0 <= span[0] <= span[1] < len(context),
                         f"{qpl} (field 'detected_answers', answer {n}): expected \"char_spans\" [[start, end]] "
