@@ -52,8 +52,20 @@ def test_answer_start_off_by_a_space_is_recovered_and_counted(tmp_path, caplog):
     assert read.recovered == ["q1", "q2", "q3"]
     assert read.records[0]["answers"]["answer_start"] == [14]
     assert read.records[1]["answers"]["answer_start"] == [21]
-    assert read.records[2]["answers"] == {"text": [" Paris"], "answer_start": [13]}  # the space is there
-    assert "answer_start moved to the nearest occurrence of the answer text: 3" in caplog.text
+    # " Paris" is there at 13, but a span starting on the space would be labelled from "in"
+    assert read.records[2]["answers"] == {"text": ["Paris"], "answer_start": [14]}
+    assert "answer_start moved to the nearest occurrence of the answer text: 2" in caplog.text
+    assert "spaces around the answer text trimmed: 1" in caplog.text
+
+
+def test_spaces_around_an_answer_are_trimmed_so_training_spans_start_on_the_word(tmp_path):
+    from electra_tasks.tasks.qa.family import answer_tokens
+
+    path = squad_file(tmp_path, [qa("q1", "Where?", " Paris", 13), qa("q2", "Where?", "Paris. ", 14)])
+    got = [r["answers"] for r in read_squad(path).records]
+    assert got == [{"text": ["Paris"], "answer_start": [14]}, {"text": ["Paris."], "answer_start": [14]}]
+    offsets = [(0, 0), (0, 4), (5, 10), (11, 13), (14, 19), (19, 20)]  # [CLS] John lives in Paris .
+    assert answer_tokens(offsets, got[0], False, first=1, last=5) == (4, 4)  # "Paris", not "in Paris"
 
 
 def test_locate_answer_prefers_the_nearest_occurrence():

@@ -199,3 +199,47 @@ def test_random_cases_equal_the_official_scripts():
         if answerable:
             v1 = squad.squad_v1(preds, dict(answerable))
             assert v1 == pytest.approx(official_v1(as_dataset(answerable), preds))
+
+
+def test_gold_answers_all_empty_strings_score_as_the_official_scripts():
+    # evaluate-v2.0.py: such a question has answers, so it is HasAns; its gold becomes [""]
+    items = [("e", ["", " "]), ("p", ["Paris"]), ("n", [])]
+    preds = {"e": "", "p": "Paris", "n": "London"}
+    na = {"e": 0.9, "p": 0.2, "n": 0.5}
+    got = ours_v2(items, preds, na)
+    assert got["exact_match"] == pytest.approx(200 / 3) and got["HasAns_exact"] == 100.0 and got["NoAns_exact"] == 0.0
+    # answering only p (threshold 0.2): e abstains (HasAns: 0), n abstains (NoAns: 1) -> 2/3
+    assert got["best_exact"] == pytest.approx(200 / 3) and got["best_exact_thresh"] == pytest.approx(0.2)
+    expected = official_v2(as_dataset(items), preds, na)
+    for key, value in expected.items():
+        assert got.get({"exact": "exact_match"}.get(key, key)) == pytest.approx(value), key
+    # evaluate-v1.1.py: "" equals "" (EM 1) but has no tokens in common (F1 0)
+    assert squad.squad_v1({"e": ""}, {"e": ["", " "]}) == {"exact_match": 100.0, "f1": 0.0}
+    assert official_v1(as_dataset([("e", ["", " "])]), {"e": ""}) == {"exact_match": 100.0, "f1": 0.0}
+
+
+def test_a_read_file_scores_as_the_official_script_on_the_file_itself(tmp_path):
+    """What the reader keeps as gold (repairs included) scores as evaluate-v2.0.py on the raw file."""
+    import json
+
+    from electra_tasks.tasks.qa.squad import read_squad
+
+    context = "John lives in Paris. Mary visited London in 1990."
+    qas = [{"id": "nq", "question": "Who?", "answers": [{"text": "", "answer_start": -1}]},  # NQ-style
+           {"id": "mix", "question": "Where?", "answers": [{"text": "", "answer_start": -1},
+                                                          {"text": "Paris", "answer_start": 13}]},  # one off
+           {"id": "v2", "question": "Why?", "answers": [], "is_impossible": True,
+            "plausible_answers": [{"text": "London", "answer_start": 34}]},
+           {"id": "ok", "question": "When?", "answers": [{"text": "in 1990", "answer_start": 41}]}]
+    data = [{"title": "t", "paragraphs": [{"context": context, "qas": qas}]}]
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps({"version": "v2.0", "data": data}))
+    gold = {r["id"]: r["answers"]["text"] for r in read_squad(path).records}
+    preds = {"nq": "", "mix": "Paris", "v2": "London", "ok": "1990"}
+    na = {"nq": 0.7, "mix": 0.1, "v2": 0.6, "ok": 0.3}
+    got = squad.squad_v2(preds, gold, na)
+    expected = official_v2(data, preds, na)
+    for key, value in expected.items():
+        assert got[{"exact": "exact_match"}.get(key, key)] == pytest.approx(value), key
+    assert got["HasAns_total"] == 3 and got["NoAns_total"] == 1  # as the official script splits them
+    assert got["f1"] == pytest.approx(100 * (1 + 1 + 0 + 2 / 3) / 4)

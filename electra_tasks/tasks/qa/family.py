@@ -23,7 +23,8 @@ from electra_tasks import modeling
 from electra_tasks.tasks.qa import postprocess as qa_postprocess
 from electra_tasks.data.lines import json_record
 from electra_tasks.data.tables import SAVED_DATASET, read_table, table_format
-from electra_tasks.tasks.qa.squad import flat_records, read_squad
+from electra_tasks.tasks.qa.mrqa import is_mrqa
+from electra_tasks.tasks.qa.squad import flat_records, read_mrqa, read_squad
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.qa import metrics as squad_metrics
 from electra_tasks.outputs import atomic_write_json
@@ -63,9 +64,11 @@ class QuestionAnsweringFamily(TaskFamily):
 
     # --- data -----------------------------------------------------------------------------
     def read_file(self, path, split, task, opts) -> list[dict]:
-        """SQuAD JSON (also compressed), or the hub's flat rows as JSON Lines, Parquet or a
-        save_to_disk folder."""
+        """SQuAD JSON (also compressed), an MRQA `.jsonl(.gz)` file, or the hub's flat rows as
+        JSON Lines, Parquet or a save_to_disk folder."""
         required = not split.startswith("test")
+        if table_format(path) == ".jsonl" and is_mrqa(path):
+            return read_mrqa(path, require_answers=required, encoding=opts.encoding).records
         if table_format(path) in FLAT_FORMATS:
             table = read_table(path, encoding=opts.encoding, split=split)
             rows = [dict(zip(table.columns, row)) for row in table.rows]
@@ -194,7 +197,7 @@ class QuestionAnsweringFamily(TaskFamily):
     # --- predict --------------------------------------------------------------------------
     def read_predict_inputs(self, lines, source, task, data, opts):
         check_window_options(opts)
-        records = []
+        records, lines_of = [], {}
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -208,7 +211,12 @@ class QuestionAnsweringFamily(TaskFamily):
                 if not isinstance(record.get(key), str) or not record[key].strip():
                     problem = "missing key" if key not in record else "expected a non-empty string for"
                     raise UserError(f"{where(source, number, key)}: {problem} \"{key}\"")
-            records.append({"id": str(record.get("id", len(records))), "title": "", "context": record["context"],
+            qid = str(record.get("id", len(records)))
+            if qid in lines_of:  # answers are keyed by id: a repeated one would overwrite the other's answer
+                raise UserError(f"{where(source, number, 'id')}: id {qid!r} is also the id of line {lines_of[qid]} "
+                                f"(a line without \"id\" gets its position, from 0); ids must be unique")
+            lines_of[qid] = number
+            records.append({"id": qid, "title": "", "context": record["context"],
                             "question": record["question"], "answers": {"text": [], "answer_start": []},
                             "is_impossible": False, "has_gold": False, "article": 0,
                             "source": source, "recovered": False})
@@ -378,8 +386,8 @@ register(
         name="qa", family="qa",
         description="Your own SQuAD-format JSON (unanswerable questions optional: v2.0 rules when present)",
         metrics=V2_METRICS, main_metric="f1",
-        data_formats="SQuAD-format JSON (also .gz/.bz2/.xz/.zst) or the hub's flat rows (jsonl/parquet/"
-                     "save_to_disk) via --train-file/--validation-file [--test-file] or --data-dir "
+        data_formats="SQuAD-format JSON (also .gz/.bz2/.xz/.zst), MRQA .jsonl(.gz) or the hub's flat rows "
+                     "(jsonl/parquet/save_to_disk) via --train-file/--validation-file [--test-file] or --data-dir "
                      "(train.json/dev.json/test.json)",
         spec={}, defaults=SQUAD_DEFAULTS),
 )

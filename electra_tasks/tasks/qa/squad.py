@@ -7,11 +7,14 @@ The file is `{"data": [{"title"?, "paragraphs": [{"context", "qas": [{"id", "que
 may be JSON numbers (they are written as strings in predictions.json).
 
 Answers whose `answer_start` is off (real SQuAD-format sets have some one or two characters
-off) are repaired the way careful tools repair them, each kind counted (`repairs`): the
-occurrence of the answer text nearest the given offset, else the text with its whitespace written
-differently, else up to Unicode variants (curly quotes, dashes, non-breaking spaces,
-compatibility forms); the answer then reads as the context has it. Only an answer found nowhere
-in the context is an error. Every problem is one `UserError` naming the file and the question id
+off, or counted in another tool's units) are repaired the way careful tools repair them, each
+kind counted (`repairs`, see `offsets.py`); the answer then reads as the context has it, without
+surrounding spaces (a span starting on a space is labelled from the token before it). Only an
+answer found nowhere in the context is an error. Conversions of other datasets mark an
+unanswerable question by answers of empty text (`answer_start` -1): read as unanswerable (the
+empty texts stay its gold answers, as the official v2.0 script scores them), counted. A question
+id used twice is one error, unless the second is an exact copy of the first (dropped, counted). A `.json` file of JSON Lines (what `Dataset.to_json` writes) and MRQA files
+(`mrqa.py`) are read too. Every problem is one `UserError` naming the file and the question id
 (or JSON line).
 """
 
@@ -19,24 +22,21 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from electra_tasks.data import repairs
 from electra_tasks.data.text import read_text
 from electra_tasks.errors import UserError, require, where
+from electra_tasks.tasks.qa import mrqa
+from electra_tasks.tasks.qa.offsets import REPAIRS, find_answer, fold, locate_answer  # noqa: F401 (re-exported)
 
 log = logging.getLogger("electra_tasks")
 
-MOVED, WHITESPACE, UNICODE = "moved", "whitespace", "unicode"
-REPAIRS = {MOVED: "answer_start moved to the nearest occurrence of the answer text",
-           WHITESPACE: "answer text found with its whitespace written differently",
-           UNICODE: "answer text found up to Unicode variants (quotes, dashes, spaces, compatibility forms)"}
-_FOLDED = {**{c: "'" for c in "\u2018\u2019\u201a\u201b\u2032\u0060\u00b4"},
-           **{c: '"' for c in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"},
-           **{c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}}
+EMPTY_ANSWERS = "an answer of empty text (answer_start -1) read as unanswerable"
+EMPTY_BESIDE = "answers of empty text dropped beside real answers"
+TRIMMED = "spaces around the answer text trimmed"
+DUPLICATE = "question repeated with the same id, context, question and answers: the copy dropped"
 
 
 @dataclass
@@ -53,20 +53,55 @@ class SquadFile:
 
 
 def read_squad(path: str | Path, *, require_answers: bool = True, encoding: str | None = None) -> SquadFile:
-    """Read and validate a SQuAD-format file (or a JSON list of the hub's flat rows). Without
-    `require_answers` (a test set) answers may be absent; such questions get `has_gold` False."""
+    """Read and validate a SQuAD-format file (or a JSON list or JSON Lines of the hub's flat
+    rows, or an MRQA file). Without `require_answers` (a test set) answers may be absent; such
+    questions get `has_gold` False."""
     path = Path(path)
-    text = read_text(path, encoding)
+    text = read_text(path, encoding).lstrip("\ufeff")
     try:
-        document = json.loads(text.lstrip("\ufeff"))
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{where(path, exc.lineno)}: broken JSON: {exc.msg} (column {exc.colno})") from None
+        if exc.msg != "Extra data":
+            raise UserError(f"{where(path, exc.lineno)}: broken JSON: {exc.msg} (column {exc.colno})") from None
+        return read_json_lines(json_lines(text, path), path, require_answers=require_answers)
     articles = document.get("data") if isinstance(document, dict) else document
     if not isinstance(articles, list):
         raise UserError(f"{path}: expected a SQuAD JSON object with a \"data\" list of articles")
     if articles and isinstance(articles[0], dict) and "paragraphs" not in articles[0] and "context" in articles[0]:
         return flat_records(articles, path, require_answers=require_answers)
     return squad_records(articles, path, require_answers=require_answers)
+
+
+def json_lines(text: str, source) -> list[tuple[int, object]]:
+    """(line number, parsed value) of every non-blank line; a broken line is one error."""
+    lines = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                lines.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{where(source, number)}: broken JSON: {exc.msg} (column {exc.colno})") from None
+    return lines
+
+
+def read_json_lines(lines: list[tuple[int, object]], source, *, require_answers: bool = True) -> SquadFile:
+    """JSON Lines: an MRQA file (header line first), one SQuAD article a line, or flat rows."""
+    first = lines[0][1] if lines else None
+    if isinstance(first, dict) and mrqa.HEADER in first and "context" not in first:
+        articles, gold = mrqa.mrqa_articles(lines, source, require_answers=require_answers)
+        read = squad_records(articles, source, require_answers=require_answers)
+        mrqa.add_gold_texts(read.records, gold)
+        return read
+    if isinstance(first, dict) and "paragraphs" in first:
+        return squad_records([value for _, value in lines], source, require_answers=require_answers)
+    return flat_records([value for _, value in lines], source, require_answers=require_answers)
+
+
+def read_mrqa(path: str | Path, *, require_answers: bool = True, encoding: str | None = None) -> SquadFile:
+    """An MRQA `.jsonl(.gz)` file (see `mrqa.py`)."""
+    path = Path(path)
+    return read_json_lines(json_lines(read_text(path, encoding).lstrip("\ufeff"), path),
+                           path, require_answers=require_answers)
 
 
 def flat_records(rows: list, source, *, require_answers: bool = True) -> SquadFile:
@@ -98,7 +133,7 @@ def squad_records(articles: list, source, *, require_answers: bool = True) -> Sq
     records: list[dict] = []
     recovered: list[str] = []
     kinds: dict[str, list[str]] = {}
-    seen: set[str] = set()
+    seen: dict[str, tuple[str, tuple]] = {}  # id -> (where it was first, what it was)
     for a, article in enumerate(articles):
         place = f"{source} (article {a + 1})"
         require(isinstance(article, dict), f"{place}: expected a JSON object with \"paragraphs\"")
@@ -116,8 +151,17 @@ def squad_records(articles: list, source, *, require_answers: bool = True) -> Sq
                         f"{ppl} (question {q + 1}): missing key \"id\" (a string or an integer)")
                 qid = str(qid)  # JSON numbers are accepted; predictions.json keys are strings
                 qpl = f"{source} (question id {qid})"
-                require(qid not in seen, f"{qpl}: question id used twice; ids must be unique")
-                seen.add(qid)
+                identity = (context, qa.get("question"), json.dumps(qa.get("answers"), sort_keys=True),
+                            qa.get("is_impossible"))
+                if qid in seen:
+                    first, before = seen[qid]
+                    require(before == identity, f"{qpl}: question id used twice ({first} and article {a + 1} "
+                                                f"paragraph {p + 1} question {q + 1}) for different questions; "
+                                                f"ids must be unique (predictions.json holds one answer per id)")
+                    kinds.setdefault(DUPLICATE, []).append(f"question id {qid}: {first} and article {a + 1} "
+                                                           f"paragraph {p + 1} question {q + 1}")
+                    continue
+                seen[qid] = (f"article {a + 1} paragraph {p + 1} question {q + 1}", identity)
                 require(context.strip() != "", f"{qpl}: empty context")
                 question = _key(qa, "question", str, qpl)
                 require(question.strip() != "", f"{qpl}: empty question")
@@ -131,7 +175,7 @@ def squad_records(articles: list, source, *, require_answers: bool = True) -> Sq
     for record in records:
         record["recovered"] = record["id"] in recovered_ids
     for kind, examples in kinds.items():
-        repairs.note(source, REPAIRS[kind], len(examples), examples[0])
+        repairs.note(source, REPAIRS.get(kind, kind), len(examples), examples[0])
     return SquadFile(records=records, articles=len(articles), recovered=recovered)
 
 
@@ -147,30 +191,44 @@ def _answers(qa: dict, context: str, place: str, qid: str, kinds: dict[str, list
                 "repaired": False}
     answers = qa["answers"]
     require(isinstance(answers, list), f"{place} (field 'answers'): expected a list of {{text, answer_start}}")
-    if impossible is None:
-        impossible = not answers
-    if impossible:  # v2.0 keeps answers [] (and plausible_answers, which we ignore)
-        return {"answers": {"text": [], "answer_start": []}, "is_impossible": True, "has_gold": True,
-                "repaired": False}
-    require(bool(answers), f"{place}: \"answers\" is empty but is_impossible is false; expected at least one answer")
-    texts, starts, repaired = [], [], False
+    empty = [a["text"] for a in answers if isinstance(a, dict) and isinstance(a.get("text"), str)
+             and not a["text"].strip()]
+    if impossible is True:  # v2.0 keeps answers [] (and plausible_answers, which we ignore)
+        return _unanswerable(empty if len(empty) == len(answers) else [])
     for n, answer in enumerate(answers, start=1):
+        require(isinstance(answer, dict), f"{place} (answer {n}): expected a JSON object with \"text\" and "
+                                          f"\"answer_start\"")
+        _key(answer, "text", str, f"{place} (answer {n})")
+    if answers and len(empty) == len(answers) and impossible is None:  # NQ/NewsQA: [{"text": "", "answer_start": -1}]
+        kinds.setdefault(EMPTY_ANSWERS, []).append(f"question id {qid}")
+        return _unanswerable(empty)
+    if impossible is None and not answers:
+        return _unanswerable([])
+    require(bool(answers), f"{place}: \"answers\" is empty but is_impossible is false; expected at least one answer")
+    real = [(n, answer) for n, answer in enumerate(answers, start=1) if answer["text"].strip()]
+    if not real:
+        raise UserError(f"{place} (answer 1): empty answer text (is_impossible is false)")
+    if len(real) < len(answers):  # evaluate-v2.0.py drops them too
+        kinds.setdefault(EMPTY_BESIDE, []).append(f"question id {qid}: {len(answers) - len(real)} of {len(answers)}")
+    texts, starts, repaired = [], [], False
+    for n, answer in real:
         apl = f"{place} (answer {n})"
-        require(isinstance(answer, dict), f"{apl}: expected a JSON object with \"text\" and \"answer_start\"")
-        text = _key(answer, "text", str, apl)
+        text = answer["text"]
         start = answer.get("answer_start")
         require("answer_start" in answer, f"{apl}: missing key \"answer_start\"")
         if not isinstance(start, int) or isinstance(start, bool):
             raise UserError(f"{apl} (field 'answer_start'): expected an integer, found {json.dumps(start)}")
-        require(text.strip() != "", f"{apl}: empty answer text")
-        found = locate_answer(context, text, start)
+        found = find_answer(context, text, start)
         if found is None:
             shown = context[max(start, 0): max(start, 0) + len(text)]
             raise UserError(f"{apl}: the answer text {json.dumps(text)} is nowhere in the context "
                             f"(answer_start {start} reads {json.dumps(shown)})")
-        new_start, new_text = found
-        if (new_start, new_text) != (start, text):
-            kind = repair_kind(context, text, new_start, new_text)
+        new_start, new_text, kind = found
+        if new_text != new_text.strip():  # a span starting on a space would be labelled from the word before
+            new_start += len(new_text) - len(new_text.lstrip())
+            new_text = new_text.strip()
+            kind = TRIMMED if kind is None or new_start == start else kind
+        if kind is not None:
             kinds.setdefault(kind, []).append(f"question id {qid}: {start} -> {new_start}"
                                               + (f", {text!r} -> {new_text!r}" if new_text != text else ""))
             repaired = True
@@ -180,69 +238,11 @@ def _answers(qa: dict, context: str, place: str, qid: str, kinds: dict[str, list
             "repaired": repaired}
 
 
-def repair_kind(context: str, text: str, start: int, found: str) -> str:
-    if found in (text, text.strip()):
-        return MOVED
-    if found.split() == text.split():
-        return WHITESPACE
-    return UNICODE
-
-
-def locate_answer(context: str, text: str, start: int) -> tuple[int, str] | None:
-    """(start, text as the context has it) of the answer nearest `start`; None when the answer
-    is nowhere in the context.
-
-    Tried in order: the text at `start`; the text (or the text without surrounding spaces)
-    anywhere, nearest first; the same words with any whitespace between them; the same up to
-    Unicode variants (one character for one, so offsets stay the context's).
-    """
-    if 0 <= start and context[start:start + len(text)] == text:
-        return start, text
-    for candidate in dict.fromkeys((text, text.strip())):
-        found = _nearest((m.start() for m in re.finditer(re.escape(candidate), context)), start)
-        if found is not None:
-            return found, candidate
-    words = text.split()
-    if not words:
-        return None
-    pattern = re.compile(r"\s+".join(map(re.escape, words)))
-    matches = {m.start(): m.group() for m in pattern.finditer(context)}
-    found = _nearest(matches, start)
-    if found is not None:
-        return found, matches[found]
-    folded_context, folded_words = fold(context), fold(text).split()
-    pattern = re.compile(r"\s+".join(map(re.escape, folded_words)))
-    matches = {m.start(): m.end() for m in pattern.finditer(folded_context)}
-    found = _nearest(matches, start)
-    if found is not None:
-        return found, context[found:matches[found]]
-    return None
-
-
-def _nearest(positions, start: int) -> int | None:
-    """The position nearest `start` (the earlier one on a tie)."""
-    best = None
-    for position in positions:
-        if best is None or (abs(position - start), position) < (abs(best - start), best):
-            best = position
-    return best
-
-
-def fold(text: str) -> str:
-    """One character for one: curly quotes, dashes and Unicode spaces to ASCII, compatibility
-    forms (ligature-free NFKC of a single character) to their plain letter."""
-    out = []
-    for c in text:
-        if c in _FOLDED:
-            out.append(_FOLDED[c])
-        elif ord(c) < 128:
-            out.append(c)
-        elif unicodedata.category(c) == "Zs":
-            out.append(" ")
-        else:
-            plain = unicodedata.normalize("NFKC", c)
-            out.append(plain if len(plain) == 1 else c)
-    return "".join(out)
+def _unanswerable(empty_texts: list[str]) -> dict:
+    """An unanswerable question's record; answers of empty text stay its gold answers, as
+    evaluate-v2.0.py reads them (a question with answers is HasAns, and "" scores 1 on it)."""
+    return {"answers": {"text": list(empty_texts), "answer_start": [-1] * len(empty_texts)}, "is_impossible": True,
+            "has_gold": True, "repaired": False}
 
 
 def _key(obj: dict, name: str, kind: type, place: str):
