@@ -113,7 +113,7 @@ def test_collator_pads_choices_and_the_mask_keeps_padded_ones_from_winning():
      r"label 'E' names no choice; expected an index 0..1"),
     ("one choice", ['{"context": "c", "choices": ["a"], "label": 0}'], r"1 choice\(s\); expected at least two"),
     ("missing column", ['{"text": "c", "choices": ["a", "b"], "label": 0}'], r"missing column 'context'"),
-    ("index out of range", ['{"context": "c", "choices": ["a", "b"], "label": 2}'], r"label '2' names no choice"),
+    ("index out of range", ['{"context": "c", "choices": ["a", "b"], "label": 3}'], r"label '3' names no choice"),
 ])
 def test_bad_input_is_one_line_and_nothing_is_written(tmp_path, tiny_model, case, lines, expected):
     good = '{"context": "c", "choices": ["x y", "z"], "label": 1}'

@@ -16,10 +16,12 @@ from electra_tasks import modeling
 from electra_tasks.data.lines import json_record
 from electra_tasks.data.rows import Rows, first_true
 from electra_tasks.data.tables import is_saved_dataset, read_table
+from electra_tasks.data.text import format_suffix
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.classification import metrics as glue_metrics
 from electra_tasks.tasks.classification.folders import read_class_folders
-from electra_tasks.tasks.classification.read import as_text, rows_from_hub, rows_from_table
+from electra_tasks.tasks.classification.lines import LINE_FORMATS, read_label_lines
+from electra_tasks.tasks.classification.read import as_text, joined_label, rows_from_hub, rows_from_table
 from electra_tasks.options import RunOptions
 from electra_tasks.outputs import atomic_write_text
 from electra_tasks.registry import TaskDefinition, register
@@ -57,6 +59,9 @@ class ClassificationFamily(TaskFamily):
         if not glue and path.is_dir() and not is_saved_dataset(path):
             return read_class_folders(path, label_names=opts.label_names, encoding=opts.encoding,
                                       labelled=not is_test)
+        if not glue and format_suffix(path) in LINE_FORMATS:
+            return read_label_lines(path, label_column=opts.label_column, regression=regression,
+                                    label_names=opts.label_names, encoding=opts.encoding)
         if glue:
             layout = glue["test" if is_test else "labelled"]
             table = read_table(path, header=layout.get("header", True), fmt=".tsv", encoding=opts.encoding)
@@ -96,6 +101,11 @@ class ClassificationFamily(TaskFamily):
         import pyarrow.compute as pc
 
         found = sorted((v for v in pc.unique(train.arrow("label")).to_pylist() if v is not None), key=_label_sort_key)
+        joined = joined_label(found)
+        if joined is not None:
+            row = first_true(pc.equal(as_text(train.arrow("label")), joined))
+            raise UserError(f"{train.place(row)}: label '{joined}' joins labels that also stand alone: multi-label "
+                            f"data; this task predicts one label per text (single-label)")
         if len(found) < 2:
             raise UserError(f"{train.source}: only one label ({found[0] if found else 'none'}) in the "
                             f"training data; expected at least two (or --regression for scores)")

@@ -5,7 +5,8 @@ from electra_tasks.options import DATA, Option
 PREDICT_INPUT = "a sentence, 'sentence<TAB>pair', or {\"text\": ..., \"text_pair\": ...}"  # one line of `predict` input
 
 OPTIONS = (
-    Option("text_column", str, "Text column name (or number with --no-header).",
+    Option("text_column", str, "Text column name (or number with --no-header); several, comma-separated "
+           "(title,description), are joined with a space.",
            default_text="sentence, sentence1 or text", commands=DATA),
     Option("text_pair_column", str, "Second text column for pairs.", default_text="sentence2 when present",
            commands=DATA),

@@ -28,9 +28,9 @@ def rows_from_table(table: Table, *, text_col, pair_col, label_col, index_col, r
                     label_names: list[str] | None) -> Rows:
     import pyarrow as pa
 
-    columns = {"text": table.text_column(text_col, "text")}
+    columns = {"text": joined_text(table, text_col, "text")}
     if pair_col is not None:
-        columns["text_pair"] = table.text_column(pair_col, "text pair")
+        columns["text_pair"] = joined_text(table, pair_col, "text pair")
     if label_col is not None:
         name = table.column_name(label_col, "label")
         columns["label"] = label_values(table, name, regression=regression, names=label_names)
@@ -47,6 +47,31 @@ def rows_from_table(table: Table, *, text_col, pair_col, label_col, index_col, r
         info["label_names"] = list(label_names or feature.names)
     table.release()  # only `place` is needed from here on: the file's columns are not kept twice
     return Rows(dataset, table.place, source=table.path, info=info)
+
+
+def joined_text(table: Table, spec, role: str):
+    """One text column, or several (`title,description`; `1,2` with --no-header) joined with a
+    space, as the hub's ag_news builds its text from the CSV's title and description."""
+    import pyarrow.compute as pc
+
+    key = str(spec)
+    if "," not in key or key in table.columns:
+        return table.text_column(spec, role)
+    parts = [table.text_column(name.strip(), role) for name in key.split(",")]
+    return pc.binary_join_element_wise(*parts, " ")
+
+
+def joined_label(labels: list[str]) -> str | None:
+    """A label that joins other labels of the column (`sports,politics` beside `sports` and
+    `politics`): the mark of multi-label data, which a single-label classifier must not learn as
+    one more class."""
+    known = set(labels)
+    for label in labels:
+        for sep in (",", ";", "|"):
+            parts = [p.strip() for p in label.split(sep)]
+            if len(parts) > 1 and all(p in known for p in parts):
+                return label
+    return None
 
 
 def label_values(table: Table, name: str, *, regression: bool, names: list[str] | None):
@@ -76,8 +101,10 @@ def label_values(table: Table, name: str, *, regression: bool, names: list[str] 
         text = _normalized(table, name, column.cast(pa.string()))
     else:
         bad = first_true(pc.invert(pc.is_null(column))) or 0
+        several = " (a list: multi-label data; this task predicts one label per text)" \
+            if pa.types.is_list(column.type) or pa.types.is_large_list(column.type) else ""
         raise UserError(f"{table.place(bad, name)}: expected a label, found "
-                        f"{json.dumps(table.values(name, 'label')[bad], default=str)}")
+                        f"{json.dumps(table.values(name, 'label')[bad], default=str)}{several}")
     missing = first_true(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
     if missing is not None:
         raise UserError(f"{table.place(missing, name)}: missing label")

@@ -29,10 +29,10 @@ from electra_tasks.outputs import atomic_write_jsonl
 from electra_tasks.registry import TaskDefinition, register
 from electra_tasks.tasks.base import Scored, TaskData, TaskFamily, register_family
 from electra_tasks.tasks.multiple_choice.collate import ChoiceCollator
+from electra_tasks.tasks.multiple_choice.labels import (NO_LABEL, check_label_base, expected, gold_index, is_missing,
+                                                        resolve, resolve_undecided)
 from electra_tasks.tasks.multiple_choice.model import ElectraForMaskedMultipleChoice
 from electra_tasks.training.features import note_truncated
-
-NO_LABEL = -1
 
 
 # --- reading: one record (a table row or a JSON object) -> one raw example --------------------
@@ -80,8 +80,14 @@ def text_field(record: dict, path: str, place: str) -> str:
         present = [str(k) for k, v in record.items() if v is not None]
         raise UserError(f"{place}: missing column '{path}'; the record has {', '.join(present)}")
     if not isinstance(value, str):
-        raise UserError(f"{where(place, None, path)}: expected text, found {json.dumps(value)}")
+        raise UserError(f"{where(place, None, path)}: expected text, found {shown(value)}")
     return value
+
+
+def shown(value: Any, width: int = 80) -> str:
+    """A value as JSON, cut to `width` characters (a RACE record's list of questions is long)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def read_choices(record: dict, columns: dict[str, Any], place: str) -> tuple[list[str], list[str]]:
@@ -121,27 +127,6 @@ def read_choices(record: dict, columns: dict[str, Any], place: str) -> tuple[lis
     return texts, labels
 
 
-def gold_index(value: Any, choice_labels: list[str], count: int, place: str) -> int:
-    """The right choice's index from a label: a choice's own label ("B") first, else an index."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return NO_LABEL
-    text = str(value).strip()
-    if choice_labels and text in choice_labels:
-        return choice_labels.index(text)
-    try:
-        number = float(text)
-    except ValueError:
-        number = None
-    if number is not None and number.is_integer():
-        index = int(number)
-        if index == NO_LABEL:
-            return NO_LABEL  # the hub's "no gold answer" (test splits)
-        if 0 <= index < count:
-            return index
-    named = f" or one of {', '.join(choice_labels)}" if choice_labels else ""
-    raise UserError(f"{place}: label '{text}' names no choice; expected an index 0..{count - 1}{named}")
-
-
 def read_example(record: dict, number: int, place: str, task: TaskDefinition, columns: dict[str, Any],
                  *, labelled: bool | None) -> dict:
     """One validated raw example; `labelled` None: a label is read where the record has one."""
@@ -163,19 +148,64 @@ def read_example(record: dict, number: int, place: str, task: TaskDefinition, co
     for n, choice in enumerate(choices):
         if not choice.strip():
             raise UserError(f"{place}: choice {n + 1} is empty; expected text")
-    label = NO_LABEL
+    label, label_number, label_place = NO_LABEL, None, where(place, None, columns["label"])
     if labelled is not False and has_field(record, columns["label"]):
-        label = gold_index(lookup(record, columns["label"]), choice_labels, len(choices),
-                           where(place, None, columns["label"]))
+        value = lookup(record, columns["label"])
+        if labelled and is_missing(value):
+            raise UserError(f"{label_place}: missing label; expected {expected(len(choices), choice_labels)} "
+                            f"(a file without answers is a --test-file)")
+        label, label_number = gold_index(value, choice_labels, len(choices), label_place)
     elif labelled:
         raise UserError(f"{place}: missing column '{columns['label']}' (the right choice); pass --label-column")
     example_id = record.get(columns["id"]) if columns["id"] and columns["id"] in record else number
     return {"id": str(example_id), "context": context, "question": question, "choices": choices,
-            "choice_labels": choice_labels, "label": label}
+            "choice_labels": choice_labels, "label": label, "_number": label_number, "_place": label_place,
+            "_row": place}
+
+
+def per_question(record: dict, columns: dict[str, Any], place: str) -> list[tuple[dict, int | None]]:
+    """A RACE-style record (one article; lists of questions, of choice lists and of answers) as one
+    record per question, numbered; any other record as itself."""
+    path = columns["question"]
+    if not columns["question_given"] or not has_field(record, path) or not isinstance(lookup(record, path), list):
+        return [(record, None)]
+    questions = lookup(record, path)
+    try:
+        choice_lists = lookup(record, columns["choices"])
+    except KeyError:
+        choice_lists = None
+    if columns["choice_columns"] or not isinstance(choice_lists, list) or len(choice_lists) != len(questions):
+        raise UserError(f"{where(place, None, path)}: a list of {len(questions)} questions, so --choices-column "
+                        f"must hold one list of choices per question (RACE: --choices-column options "
+                        f"--label-column answers)")
+    answers = lookup(record, columns["label"]) if has_field(record, columns["label"]) else None
+    if answers is not None and (not isinstance(answers, list) or len(answers) != len(questions)):
+        raise UserError(f"{where(place, None, columns['label'])}: {len(questions)} questions, so expected a list of "
+                        f"{len(questions)} answers, found {shown(answers)}")
+    return [({**record, path: question, columns["choices"]: choice_lists[k],
+              **({columns["label"]: answers[k]} if answers is not None else {})}, k)
+            for k, question in enumerate(questions)]
+
+
+def read_records(records, places, task: TaskDefinition, columns: dict[str, Any], source: str, opts,
+                 *, labelled: bool | None) -> list[dict]:
+    """Validated raw examples of one file or hub split, their numeric labels' base decided over all of it."""
+    rows = []
+    for i, (record, place) in enumerate(zip(records, places)):
+        for one, k in per_question(record, columns, place):
+            row = read_example(one, i, place, task, columns, labelled=labelled)
+            if k is not None:
+                row["id"] = f"{row['id']}-{k}"
+            row["_source"] = source
+            rows.append(row)
+    resolve(rows, check_label_base(opts.label_base))
+    return rows
 
 
 def to_dataset(rows: list[dict]):
     from datasets import Dataset, Features, List, Value
+
+    rows = [{k: v for k, v in row.items() if not k.startswith("_")} for row in rows]
 
     features = Features({"id": Value("string"), "context": Value("string"), "question": Value("string"),
                          "choices": List(Value("string")), "choice_labels": List(Value("string")),
@@ -198,21 +228,29 @@ class MultipleChoiceFamily(TaskFamily):
         if columns["id"] is None:
             columns["id"] = next((c for c in task.spec.get("id_candidates", ("id", "idx")) if c in table.columns), None)
         labelled = None if split.startswith("test") else True
-        return [read_example(dict(zip(table.columns, row)), i, where(path, line), task, columns, labelled=labelled)
-                for i, (row, line) in enumerate(zip(table.rows, table.lines))]
+        records = (dict(zip(table.columns, row)) for row in table.rows)
+        return read_records(records, [where(path, line) for line in table.lines], task, columns, str(path), opts,
+                            labelled=labelled)
 
     def read_hub_split(self, task, split, dataset, opts) -> list[dict]:
         columns = columns_of(task, opts)
         path, name = task.hub_dataset
-        return [read_example(record, i, f"{path}/{name}[{split}][{i}]", task, columns, labelled=None)
-                for i, record in enumerate(dataset)]
+        source = f"{path}/{name}[{split}]"
+        return read_records(dataset, [f"{source}[{i}]" for i in range(len(dataset))], task, columns, source, opts,
+                            labelled=None)
 
     def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
+        resolve_undecided(raw)
+        for split, rows in raw.items():
+            missing = next((r for r in rows if r["label"] == NO_LABEL), None)
+            if missing is None or split.startswith("test"):
+                continue
+            if split == "train" and for_training:
+                raise UserError(f"{missing['_place']}: no gold label (-1); every training example needs one")
+            if any(r["label"] != NO_LABEL for r in rows):
+                raise UserError(f"{missing['_place']}: no gold label (-1) while other {split} examples have one; "
+                                f"accuracy needs the label of every example")
         splits = {split: to_dataset(rows) for split, rows in raw.items()}
-        if for_training and "train" in raw:
-            missing = next((r for r in raw["train"] if r["label"] == NO_LABEL), None)
-            if missing is not None:
-                raise UserError(f"training example {missing['id']}: no gold label; every training example needs one")
         counts = {split: {"examples": len(rows), "choices": sorted({len(r["choices"]) for r in rows})}
                   for split, rows in raw.items()}
         return TaskData(splits=splits, labels=None,

@@ -13,4 +13,7 @@ OPTIONS = (
            default_text="the task's"),
     Option("choices_column", str, "One column holding a list of choices: strings or {text, label} objects.",
            default_text="the task's; multiple-choice: choices"),
+    Option("label_base", str, "0 or 1: the index of the first choice in --label-column (1: Social IQa, WinoGrande).",
+           default_text="per file: 1 where its labels have no 0 and reach the number of choices, else 0",
+           commands=("train", "eval")),
 )
