@@ -9,12 +9,14 @@ Model: `ElectraForTokenClassification`.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
 from electra_tasks import modeling
+from electra_tasks.data.lines import json_record
 from electra_tasks.data.rows import Rows, dataset_from_arrow
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.tagging import flat as flat_tags
@@ -35,24 +37,45 @@ LAYOUTS = (
 )
 
 
+PREFIX_ORDER = {"B": 0, "I": 1, "E": 2, "L": 2, "S": 3, "U": 3}
+
+
 def tag_sort_key(tag: str):
-    """O first, then by entity type, B before I before E before S; other tags alphabetically."""
+    """O first, then by entity type, B before I before E (L) before S (U); other tags alphabetically."""
     prefix, kind = tag_metrics.split_tag(tag)
     if tag == "O":
         return (0, "", 0)
     if kind is not None:
-        return (1, kind, "BIES".index(prefix))
+        return (1, kind, PREFIX_ORDER[prefix])
     return (2, tag, 0)
 
 
 def label_scheme(labels: list[str]) -> str:
-    """The scheme a model's label set speaks: plain (not entity tags), BIOES or IOB2."""
+    """The scheme a model's label set speaks: plain (not entity tags), BIOES, BILOU or IOB2."""
     parts = [tag_metrics.split_tag(tag) for tag in labels]
     if any(tag != "O" and kind is None for tag, (_, kind) in zip(labels, parts)):
         return tag_metrics.PLAIN
     if any(prefix in ("E", "S") for prefix, _ in parts):
         return tag_metrics.BIOES
+    if any(prefix in ("L", "U") for prefix, _ in parts):
+        return tag_metrics.BILOU
     return tag_metrics.IOB2
+
+
+def say_plain_scoring(labels: list[str], source) -> None:
+    """A tag set that is not entity tags is scored by token accuracy alone: say so, and name the
+    odd tags when they sit beside entity tags (`0` for `O`, a stray `PER`), where F1 was meant."""
+    if label_scheme(labels) != tag_metrics.PLAIN:
+        return
+    entity = [t for t in labels if tag_metrics.split_tag(t)[1] is not None]
+    odd = [t for t in labels if t != "O" and tag_metrics.split_tag(t)[1] is None]
+    if entity:
+        log.warning("%s: tags %s are neither O nor entity tags (B-/I-/E-/S-TYPE) beside entity tags (%s): "
+                    "no entity precision/recall/F1, token accuracy only", source, ", ".join(odd[:5]) +
+                    (", ..." if len(odd) > 5 else ""), ", ".join(entity[:3]) + (", ..." if len(entity) > 3 else ""))
+    else:
+        log.info("%s: the tags (%s) are not entity tags (B-/I-/E-/S-TYPE): scored by token accuracy",
+                 source, ", ".join(odd[:5]) + (", ..." if len(odd) > 5 else ""))
 
 
 class TaggingFamily(TaskFamily):
@@ -109,6 +132,7 @@ class TaggingFamily(TaskFamily):
         if len(label_list) < 2:
             raise UserError(f"{opts.train_file or opts.data_dir or 'the training data'}: only one tag "
                             f"({label_list[0]}) in the training data; expected at least two")
+        say_plain_scoring(label_list, raw["train"].source if "train" in raw else f"model {opts.model}")
         splits, unseen = {}, {}
         for split, rows in raw.items():
             missing = sorted(tag_sets[split] - set(label_list))
@@ -178,7 +202,8 @@ class TaggingFamily(TaskFamily):
     def read_predict_inputs(self, lines, source, task, data, opts):
         from datasets import Dataset
 
-        rows = [line.split() for line in lines if line.strip()]
+        rows = [predict_words(line, where(source, number)) for number, line in enumerate(lines, start=1)
+                if line.strip()]
         if not rows:
             raise UserError(f"{source}: no input lines; expected one whitespace-tokenized sentence per line")
         return Dataset.from_dict({"tokens": rows, "sentence_id": list(range(len(rows)))})
@@ -203,6 +228,37 @@ class TaggingFamily(TaskFamily):
         return [(PLOT, lambda path: plot_entity_types(run, title, path))] if entity_types(run.metrics) else []
 
 
+PRETOKENIZED = '{"tokens": ["New York", "is", ...]} or ["New York", "is", ...]'
+
+
+def predict_words(line: str, place: str) -> list[str]:
+    """One `predict` input line -> its words: a JSON object with a `tokens` (or `words`) list or a
+    `text` string, a JSON list of strings (words may hold spaces), else the line split at whitespace
+    (so a sentence that merely starts with `[`, like `[ Reuters ] said`, stays text)."""
+    stripped = line.strip()
+    if stripped.startswith("{"):
+        record = json_record(stripped, place, PRETOKENIZED)
+        field = next((name for name in ("tokens", "words") if name in record), None)
+        if field is None:
+            if isinstance(record.get("text"), str) and record["text"].split():
+                return record["text"].split()
+            raise UserError(f"{place}: expected a JSON object with a \"tokens\" list (or a \"text\" string), "
+                            f"found the keys {', '.join(map(str, record)) or 'none'}")
+        words = record[field]
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+            raise UserError(f"{place} (field '{field}'): expected a non-empty list of token strings, found "
+                            f"{json.dumps(words)[:60]}")
+        return words
+    if stripped.startswith("["):
+        try:
+            words = json.loads(stripped)
+        except ValueError:
+            words = None
+        if isinstance(words, list) and words and all(isinstance(w, str) for w in words):
+            return words
+    return line.split()
+
+
 def read_word_tags(sentences, sentence_ids, word_indexes, logits, labels: list[str]) -> list[list[str]]:
     """Per sentence, one predicted tag per word, read where `word_index` marks the word."""
     predicted: list[list[str | None]] = [[None] * len(words) for words in sentences]
@@ -224,12 +280,13 @@ def conll_text(sentences, gold, predicted) -> str:
     """`token gold predicted` per line, a blank line after each sentence (conlleval's input).
 
     conlleval wants the same number of space-separated fields on every line, so a token with
-    spaces inside (possible in tab-separated input) is written with `_` in their place.
+    spaces inside (possible in tab-separated input) is written with `_` in their place, and a
+    token with nothing visible but whitespace (an empty or a no-break-space token of a table) as `_`.
     """
     lines = []
     for words, gold_tags, tags in zip(sentences, gold, predicted):
         for word, g, p in zip(words, gold_tags, tags):
-            lines.append(f"{'_'.join(word.split())} {g} {p}\n")
+            lines.append(f"{'_'.join(word.split()) or '_'} {g} {p}\n")
         lines.append("\n")
     return "".join(lines)
 

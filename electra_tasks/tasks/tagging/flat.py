@@ -2,7 +2,7 @@
 
 A million sentences held as Python lists of strings cost gigabytes; as two string arrays and an
 offset array they cost what their text costs. The readers (CoNLL columns, tables, the hub) fill
-`Sentences`; the scheme checks (IOB1 or IOB2, BIOES, plain tags) and the IOB1 -> IOB2
+`Sentences`; the scheme checks (IOB1 or IOB2, BIOES, BILOU, plain tags) and the IOB1 -> IOB2
 conversion run over the flat arrays with numpy, with the same rules as `metrics.detect_scheme`
 and `metrics.iob1_to_iob2`.
 """
@@ -77,19 +77,18 @@ def _opens_with_i(codes, names, offsets):
 
 
 def detect_scheme(sentences: Sentences) -> str:
-    """`metrics.detect_scheme` over flat arrays (the first plain or E-/S- tag decides, as there)."""
+    """`metrics.detect_scheme` over flat arrays (the first plain, E-/S- or L-/U- tag decides, as there)."""
     codes, names = tag_codes(sentences.tags)
     if not names:
         return tag_metrics.IOB2
     opens, parts = _opens_with_i(codes, names, sentences.offsets)
-    plain = np.array([kind is None and name != "O" for name, (_, kind) in zip(names, parts)], dtype=bool)
-    bioes = np.array([prefix in ("E", "S") and kind is not None for prefix, kind in parts], dtype=bool)
-    first_plain = np.flatnonzero(plain[codes])
-    first_bioes = np.flatnonzero(bioes[codes])
-    if len(first_plain) or len(first_bioes):
-        plain_at = first_plain[0] if len(first_plain) else np.inf
-        bioes_at = first_bioes[0] if len(first_bioes) else np.inf
-        return tag_metrics.PLAIN if plain_at < bioes_at else tag_metrics.BIOES
+    kinds = {tag_metrics.PLAIN: [kind is None and name != "O" for name, (_, kind) in zip(names, parts)],
+             tag_metrics.BIOES: [prefix in ("E", "S") and kind is not None for prefix, kind in parts],
+             tag_metrics.BILOU: [prefix in ("L", "U") and kind is not None for prefix, kind in parts]}
+    first = {scheme: np.flatnonzero(np.array(marks, dtype=bool)[codes]) for scheme, marks in kinds.items()}
+    found = {scheme: at[0] for scheme, at in first.items() if len(at)}
+    if found:
+        return min(found, key=found.get)
     return tag_metrics.IOB1 if opens.any() else tag_metrics.IOB2
 
 

@@ -2,7 +2,8 @@
 
 `evaluate.load("seqeval")` needs the hub, so seqeval is called directly. The default mode
 reproduces conlleval: an entity may start with I- (IOB1 files, or a model's slip). `strict=True`
-is seqeval's strict mode, where only well-formed IOB2 (or BIOES) entities count.
+is seqeval's strict mode, where only well-formed IOB2 (or BIOES) entities count. BILOU tags
+(spaCy's L- last and U- unit) are BIOES under other names and are scored as E- and S-.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from seqeval.metrics.sequence_labeling import get_entities
 
 from electra_tasks.errors import UserError
 
-ENTITY_TAG = re.compile(r"^([BIES])-(.+)$")
+ENTITY_TAG = re.compile(r"^([BIESLU])-(.+)$")
 
-IOB1, IOB2, BIOES, PLAIN = "IOB1", "IOB2", "BIOES", "plain"
+IOB1, IOB2, BIOES, BILOU, PLAIN = "IOB1", "IOB2", "BIOES", "BILOU", "plain"
+_BILOU_AS_BIOES = {"L": "E", "U": "S"}
 
 
 def split_tag(tag: str) -> tuple[str, str | None]:
@@ -28,7 +30,7 @@ def split_tag(tag: str) -> tuple[str, str | None]:
 
 
 def detect_scheme(sentences: Sequence[Sequence[str]]) -> str:
-    """IOB1 when an entity starts with I-; BIOES when E-/S- appear; IOB2 otherwise.
+    """IOB1 when an entity starts with I-; BIOES when E-/S- appear (BILOU: L-/U-); IOB2 otherwise.
 
     `plain` for tag sets that are not entity tags at all (POS tags, ...): scored by accuracy.
     """
@@ -41,6 +43,8 @@ def detect_scheme(sentences: Sequence[Sequence[str]]) -> str:
                 return PLAIN
             if prefix in ("E", "S"):
                 return BIOES
+            if prefix in ("L", "U"):
+                return BILOU
             if prefix == "I" and split_tag(previous)[1] != kind:
                 starts_with_i = True
             previous = tag
@@ -64,19 +68,29 @@ def iob1_to_iob2(tags: Sequence[str]) -> list[str]:
     return converted
 
 
+def as_bioes(tags: Sequence[str]) -> list[str]:
+    """BILOU -> BIOES (L-X -> E-X, U-X -> S-X); any other tag as it is."""
+    converted = []
+    for tag in tags:
+        prefix, kind = split_tag(tag)
+        converted.append(f"{_BILOU_AS_BIOES[prefix]}-{kind}" if prefix in _BILOU_AS_BIOES and kind else tag)
+    return converted
+
+
 def entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     """Entity spans as conlleval reads them: (type, start, end) with `end` exclusive."""
-    return [(kind, start, end + 1) for kind, start, end in get_entities(list(tags))]
+    return [(kind, start, end + 1) for kind, start, end in get_entities(as_bioes(tags))]
 
 
 def score(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], *, strict: bool = False,
           scheme: str | None = None) -> dict[str, float]:
     """precision, recall, f1 (micro over entities), accuracy (tokens), `<TYPE>_precision/_recall/_f1`.
 
-    `scheme`: the model's tag scheme (IOB2 or BIOES; `plain` gives accuracy only).
+    `scheme`: the model's tag scheme (IOB2, BIOES or BILOU; `plain` gives accuracy only).
     """
-    gold = [list(s) for s in gold]
-    predicted = [list(s) for s in predicted]
+    convert = as_bioes if scheme == BILOU else list
+    gold = [convert(s) for s in gold]
+    predicted = [convert(s) for s in predicted]
     if [len(s) for s in gold] != [len(s) for s in predicted]:
         raise ValueError("gold and predicted tags differ in sentence count or length")
     metrics = {"accuracy": float(accuracy_score(gold, predicted))}
@@ -87,7 +101,7 @@ def score(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], *, 
         from seqeval.scheme import IOB2 as StrictIOB2
         from seqeval.scheme import IOBES as StrictIOBES
 
-        options = {"mode": "strict", "scheme": StrictIOBES if scheme == BIOES else StrictIOB2}
+        options = {"mode": "strict", "scheme": StrictIOBES if scheme in (BIOES, BILOU) else StrictIOB2}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

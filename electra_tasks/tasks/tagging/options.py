@@ -2,7 +2,8 @@
 
 from electra_tasks.options import DATA, Option
 
-PREDICT_INPUT = "a whitespace-tokenized sentence"  # one line of `predict` input
+# one line of `predict` input
+PREDICT_INPUT = "a whitespace-tokenized sentence, [\"New York\", \"is\"] or {\"tokens\": [...]}"
 
 OPTIONS = (
     Option("tag_column", int, "0-based column of the tag in CoNLL files.", default_text="the last column",

@@ -6,8 +6,9 @@ written as text (`["EU", "rejects"]` or pandas' `['EU', 'rejects']`). Tags are n
 or integer ids named by the column's `ClassLabel` (hub Parquet, save_to_disk) or by
 `--label-names`. Columns: `--tokens-column` (default `tokens`, else `words`), `--tags-column`
 (default `ner_tags`, else `tags`, `labels`). `-DOCSTART-` rows are document markers (the hub's
-conll2003 keeps them) and rows without tokens are skipped, both counted; a row whose token and
-tag counts differ, a missing list or an empty token is one error naming the row.
+conll2003 keeps them) and rows without tokens are skipped, both counted; an empty token is kept as
+a word (counted); a row whose token and tag counts differ or a missing list is one error naming
+the row.
 """
 
 from __future__ import annotations
@@ -80,17 +81,20 @@ def sentences_from_lists(tokens, tags, *, place, source, token_field: str, tag_f
     def row_of(position: int) -> int:
         return int(np.searchsorted(offsets, position, side="right") - 1)
 
-    # glued byte-order marks / zero-width characters
+    # glued byte-order marks / zero-width characters (a token of only such characters stays a word)
     cleaned = pc.utf8_trim(flat_tokens, characters=INVISIBLE)
+    cleaned = pc.if_else(pc.equal(cleaned, ""), flat_tokens, cleaned)
     changed = pc.fill_null(pc.not_equal(cleaned, flat_tokens), False)
     if pc.any(changed).as_py():
         repairs.note(source, "byte-order marks / zero-width characters dropped from tokens",
                      pc.sum(changed).as_py(), place(row_of(first_true(changed)), token_field))
         flat_tokens = cleaned
-    empty = first_true(pc.equal(flat_tokens, ""))
-    if empty is not None:
-        row = row_of(empty)
-        raise UserError(f"{place(row, token_field)}: token {empty - offsets[row] + 1} is empty; expected a word")
+    # an empty token ("" as some exports write it) stays a word with its tag: the model reads [UNK]
+    empty = pc.equal(flat_tokens, "")
+    if pc.any(empty).as_py():
+        row = row_of(first_true(empty))
+        repairs.note(source, "empty tokens kept as words (read as [UNK], written as _ in predictions)",
+                     pc.sum(empty).as_py(), place(row, token_field))
     # -DOCSTART- rows and rows without tokens
     lengths = np.diff(offsets)
     if len(flat_tokens):
