@@ -269,7 +269,7 @@ class ExtractionFamily(TaskFamily):
             doc_id, document = str(len(rows)), stripped
             if stripped.startswith("{"):
                 record = json_record(stripped, where(source, number), "{\"article\": ...} or {\"sentences\": [...]}")
-                key = next((k for k in ("article", "document", "text", "sentences", "src") if k in record), None)
+                key = next((k for k in (*_SPEC["document_columns"], "sentences") if k in record), None)
                 if key is None:
                     raise UserError(f"{where(source, number)}: expected a JSON object with \"article\" "
                                     f"(text) or \"sentences\" (a list of sentences)")
