@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 # "(CNN)", "LONDON, England (CNN) --", "(The Hollywood Reporter)": a tag at the very start, either
@@ -74,7 +75,7 @@ def _segment(paragraph: str, language: str) -> list[str]:
         size = WINDOW + MARGIN
         while True:
             window = segmenter.segment(paragraph[start:start + size])
-            ends = [sum(len(piece) for piece in window[:k + 1]) for k in range(len(window))]
+            ends = list(accumulate(len(piece) for piece in window))  # the pieces rebuild the text (clean=False)
             kept = next((k for k in range(len(window) - 1, -1, -1) if ends[k] <= size - MARGIN), None)
             if kept is not None or start + size >= len(paragraph):
                 break
