@@ -180,7 +180,7 @@ def test_load_row_ranges_ids_oracle_and_unlabelled_test(tmp_path):
 
 
 @pytest.mark.parametrize("rows, header, options, message", [
-    ([("Text here.", "Sum.", "a")], "text,highlights,id", {}, r"docs.csv: no document column 'article'"),
+    ([("Text here.", "Sum.", "a")], "body,highlights,id", {}, r"docs.csv: no document column 'article'"),
     ([("Text here.", "Sum.", "a")], "article,summary_x,id", {}, r"no summary column 'highlights'"),
     ([("Fine doc.", "Sum.", "a"), ("   ", "Sum.", "b")], None, {}, r"docs.csv:3 \(field 'article'\): empty document \(id b\)"),
     ([("-- ... --", "Sum.", "a")], None, {}, r"docs.csv:2 \(field 'article'\): no sentence found"),

@@ -27,11 +27,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from electra_tasks import modeling
-from electra_tasks.tasks.extraction.sentences import SentenceError, as_sentences
+from electra_tasks.tasks.extraction.sentences import DEFAULT_LANGUAGE, SentenceError, as_sentences, check_language
+from electra_tasks.data import repairs
 from electra_tasks.data.lines import json_record
-from electra_tasks.data.tables import TABLE_FORMATS, read_table
+from electra_tasks.data.tables import TABLE_FORMATS, is_saved_dataset, read_table
+from electra_tasks.data.text import check_file, format_suffix, open_binary
 from electra_tasks.errors import UserError, where
 from electra_tasks.tasks.extraction import rouge as rouge_metrics
+from electra_tasks.tasks.extraction import stories
 from electra_tasks.options import RunOptions, declared_default
 from electra_tasks.outputs import atomic_write_jsonl
 from electra_tasks.registry import TaskDefinition, register
@@ -42,9 +45,13 @@ log = logging.getLogger("electra_tasks")
 DIR_LAYOUT = {split: tuple(f"{stem}{ext}" for stem in stems for ext in TABLE_FORMATS)
               for split, stems in {"train": ("train",), "validation": ("validation", "valid", "val", "dev"),
                                    "test": ("test",)}.items()}
+# abisee's url lists, beside cnn/stories and dailymail/stories (see stories.py)
+URL_LIST_LAYOUT = {split: (name, f"url_lists/{name}") for split, name in
+                   {"train": "all_train.txt", "validation": "all_val.txt", "test": "all_test.txt"}.items()}
 LABELS = {0: "not_selected", 1: "selected"}
 _WORDS = re.compile(r"[a-z0-9]+")
 DEFAULT_SENTENCES = declared_default("summary_sentences")
+UNLABELLED = object()  # the summary of a document read without a summary column (a test file, predict)
 
 
 # --- encoding and decoding (pure functions; the family below calls them) ---------------------
@@ -102,12 +109,29 @@ class ExtractionFamily(TaskFamily):
     output_names = ("logits",)
     sequence_outputs = ("logits",)
 
-    layouts = (DIR_LAYOUT,)
+    layouts = (DIR_LAYOUT, URL_LIST_LAYOUT)
 
     # --- data -----------------------------------------------------------------------------
     def read_file(self, path, split, task, opts) -> list[dict]:
-        """One raw row per document (text and summary as found); `examples` splits and checks them."""
-        table = read_table(path, delimiter=opts.delimiter, encoding=opts.encoding, split=split)
+        """One raw row per document (text and summary as found); `examples` splits and checks them.
+
+        Besides tables: a folder of CNN/DailyMail `.story` files, one `.story` file, a url list
+        (`all_train.txt`), and `.txt` JSON lines (arXiv/PubMed's `train.txt`)."""
+        for folder in (path, path / "stories"):  # cnn/stories, or cnn/ as its archive unpacks
+            if stories.is_story_folder(folder):
+                return stories.read_stories(stories.story_files(folder), folder, opts.encoding)
+        if path.is_dir() and not is_saved_dataset(path):
+            raise UserError(f"{path}: a folder without .story files (nor a stories/ folder of them) and not a "
+                            f"datasets save_to_disk folder; expected CNN/DailyMail stories or a table file "
+                            f"({', '.join(TABLE_FORMATS)})")
+        if format_suffix(path) == stories.STORY:
+            return stories.read_stories([check_file(path)], path, opts.encoding)
+        fmt = None
+        if format_suffix(path) == ".txt":
+            if stories.looks_like_url_list(path):
+                return stories.read_stories(stories.url_list_files(path, opts.encoding), path, opts.encoding)
+            fmt = _txt_format(path)
+        table = read_table(path, fmt=fmt, delimiter=opts.delimiter, encoding=opts.encoding, split=split)
         doc_col = opts.document_column or _present(table.columns, task.spec["document_columns"])
         sum_col = opts.summary_column or _present(table.columns, task.spec["summary_columns"])
         id_col = opts.id_column or _present(table.columns, ("id",), None)
@@ -115,7 +139,7 @@ class ExtractionFamily(TaskFamily):
         if sum_col in table.columns or opts.summary_column or not split.startswith("test"):
             summaries = table.values(sum_col, "summary")
         else:
-            summaries = [None] * len(table)  # an unlabelled test file: summaries only, no ROUGE
+            summaries = [UNLABELLED] * len(table)  # an unlabelled test file: summaries only, no ROUGE
         ids = table.values(id_col, "id") if id_col else [str(i) for i in range(len(table))]
         return [{"id": str(ids[i]), "document": documents[i], "summary": summaries[i],
                  "doc_where": where(path, line, str(doc_col)), "sum_where": where(path, line, str(sum_col))}
@@ -130,12 +154,15 @@ class ExtractionFamily(TaskFamily):
 
     def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
         _summary_sentences(opts)  # a bad option fails before anything is trained or written
+        language = _language(opts)
         splits, counts = {}, {}
         for split, found in raw.items():
-            rows = [_example(r["id"], r["document"], r["summary"], r["doc_where"], r["sum_where"]) for r in found]
+            rows = [_example(r["id"], r["document"], r["summary"], r["doc_where"], r["sum_where"], language)
+                    for r in found]
             if for_training and split == "train" and any(not row["reference"] for row in rows):
                 missing = next(row for row in rows if not row["reference"])
                 raise UserError(f"{missing['_where']}: training documents need a reference summary")
+            _check_rouge_tokens(rows, split)
             for row in rows:
                 row["oracle"] = rouge_metrics.greedy_oracle(row["sentences"], row["reference"]) \
                     if row["reference"] else []
@@ -233,6 +260,7 @@ class ExtractionFamily(TaskFamily):
     # --- predict --------------------------------------------------------------------------
     def read_predict_inputs(self, lines, source, task, data, opts):
         _summary_sentences(opts)
+        language = _language(opts)
         rows = []
         for number, line in enumerate(lines, start=1):
             stripped = line.strip()
@@ -241,13 +269,13 @@ class ExtractionFamily(TaskFamily):
             doc_id, document = str(len(rows)), stripped
             if stripped.startswith("{"):
                 record = json_record(stripped, where(source, number), "{\"article\": ...} or {\"sentences\": [...]}")
-                key = next((k for k in ("article", "document", "text", "sentences", "src") if k in record), None)
+                key = next((k for k in (*_SPEC["document_columns"], "sentences") if k in record), None)
                 if key is None:
                     raise UserError(f"{where(source, number)}: expected a JSON object with \"article\" "
                                     f"(text) or \"sentences\" (a list of sentences)")
                 document = record[key]
                 doc_id = str(record.get("id", doc_id))
-            rows.append(_example(doc_id, document, None, where(source, number), where(source, number)))
+            rows.append(_example(doc_id, document, UNLABELLED, where(source, number), where(source, number), language))
         if not rows:
             raise UserError(f"{source}: no input lines; expected one document per line "
                             f"({{\"article\": \"...\"}} or {{\"sentences\": [...]}})")
@@ -273,6 +301,17 @@ def _summary_sentences(opts: RunOptions) -> int:
     return count
 
 
+def _txt_format(path: Path) -> str:
+    """A `.txt` split file is JSON lines (arXiv/PubMed); anything else is one clear line."""
+    with open_binary(path) as stream:
+        head = stream.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff")
+    if head.lstrip().startswith("{"):
+        return ".jsonl"
+    raise UserError(f"{path}: a .txt file that is neither JSON lines (one {{...}} a line, as arXiv/PubMed's "
+                    f"train.txt) nor a url list (one story URL a line, as all_train.txt); expected one of "
+                    f"those, a table ({', '.join(TABLE_FORMATS)}), .story files or a folder of them")
+
+
 def _present(columns: list[str], candidates: Sequence[str], default: Any = "") -> Any:
     """The first candidate column the table has (else the first candidate, for the error)."""
     found = next((c for c in candidates if c in columns), None)
@@ -281,26 +320,51 @@ def _present(columns: list[str], candidates: Sequence[str], default: Any = "") -
     return candidates[0] if default == "" else default
 
 
-def _example(doc_id: str, document: Any, summary: Any, doc_where: str, sum_where: str) -> dict:
+def _check_rouge_tokens(rows: list[dict], split: str) -> None:
+    """rouge-score compares only a-z and 0-9 (other scripts are dropped): references without
+    any score 0 whatever is chosen. Counted where some are; one line where all are."""
+    labelled = [row for row in rows if row["reference"]]
+    blind = [row for row in labelled if not _WORDS.search("\n".join(row["reference"]).lower())]
+    if labelled and len(blind) == len(labelled):
+        raise UserError(f"{blind[0]['_sum_where']}: no reference summary has a letter a-z or a digit, the only tokens "
+                        f"rouge-score compares (it drops other scripts), so ROUGE and the oracle labels would all "
+                        f"be 0; this task scores Latin-script text only")
+    if blind:
+        repairs.note(f"{split} split", "reference summaries without a letter a-z or digit (rouge-score compares "
+                     "only those: they score 0)", len(blind), blind[0]["_sum_where"])
+
+
+def _language(opts: RunOptions) -> str:
+    try:
+        return check_language(opts.sentence_language or DEFAULT_LANGUAGE)
+    except SentenceError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _example(doc_id: str, document: Any, summary: Any, doc_where: str, sum_where: str,
+             language: str = DEFAULT_LANGUAGE) -> dict:
     """One validated raw example; every problem is a one-line `UserError` naming file and line."""
     if document is None or (isinstance(document, str) and not document.strip()) or document == []:
         raise UserError(f"{doc_where}: empty document (id {doc_id}); expected text or a list of sentences")
     try:
-        sentences = as_sentences(document)
+        sentences = as_sentences(document, language=language)
     except SentenceError as exc:
         raise UserError(f"{doc_where}: {exc} (id {doc_id})") from None
     if not sentences:
         raise UserError(f"{doc_where}: no sentence found in the document (id {doc_id}); "
                         f"expected text with at least one word")
     reference: list[str] = []
-    if summary is not None:
+    if summary is None:  # a null in a summary column: the split would silently lose its ROUGE
+        raise UserError(f"{sum_where}: no reference summary (null) (id {doc_id}); expected text or a list of "
+                        f"sentences")
+    if summary is not UNLABELLED:
         try:
-            reference = as_sentences(summary, source_tags=False, lines_are_sentences=True)
+            reference = as_sentences(summary, source_tags=False, lines_are_sentences=True, language=language)
         except SentenceError as exc:
             raise UserError(f"{sum_where}: {exc} (id {doc_id})") from None
         if not reference:
             raise UserError(f"{sum_where}: empty reference summary (id {doc_id}); expected at least one sentence")
-    return {"id": doc_id, "sentences": sentences, "reference": reference, "_where": doc_where}
+    return {"id": doc_id, "sentences": sentences, "reference": reference, "_where": doc_where, "_sum_where": sum_where}
 
 
 def _to_dataset(rows: list[dict]):
@@ -313,8 +377,11 @@ def _to_dataset(rows: list[dict]):
 
 FAMILY = register_family(ExtractionFamily())
 
-_SPEC = {"document_columns": ("article", "src", "document"), "summary_columns": ("highlights", "tgt", "summary")}
-_FORMATS = "csv/jsonl/json/tsv files (FILE[a:b] picks data rows a..b-1), PreSumm json (src/tgt)"
+# CNN/DM, PreSumm, XSum/Multi-News, arXiv/PubMed, BillSum/WikiHow; then summaries likewise
+_SPEC = {"document_columns": ("article", "src", "document", "article_text", "text"),
+         "summary_columns": ("highlights", "tgt", "summary", "abstract_text", "abstract", "headline")}
+_FORMATS = ("csv/jsonl/json/tsv/parquet files (FILE[a:b] picks data rows a..b-1), PreSumm json (src/tgt), "
+            ".story files or folders of them, url lists (all_train.txt), arXiv/PubMed .txt JSON lines")
 
 register(
     TaskDefinition(
