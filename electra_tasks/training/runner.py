@@ -271,7 +271,7 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     prepare_model_source(opts)
     split = opts.split or "validation"
     if not opts.output_dir:
-        name = f"eval-{task.name}-{split}"
+        name = runfolder.EVAL_FOLDER.format(task=task.name, split=split)
         opts.output_dir = str(Path(opts.model) / name) if Path(opts.model).is_dir() else str(Path("runs") / name)
     out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=None)
     tokenizer, config, settings = load_source(opts, task)
@@ -284,6 +284,7 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     model = inference_model(family, task, config, data, opts)  # --backend torch|onnx|onnx-int8
     metrics = evaluate_and_write(family, task, data, chosen, model, tokenizer, opts, settings, out,
                                  count_key="num_examples")
+    metrics["num_eval_examples"] = metrics["num_examples"]  # every run's metrics.json has it (CONTRACT.md)
     write_run_config(out, "eval", opts, settings, task, data)
     runfolder.write_metrics(out, metrics)
     return metrics
