@@ -19,7 +19,7 @@ import torch
 
 from electra_tasks import runfolder
 from electra_tasks.errors import UserError
-from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
+from electra_tasks.outputs import check_output_dir, is_main_process, remove_if_empty, save_pretrained_atomic
 from electra_tasks.pretraining import sizes
 from electra_tasks.pretraining.build import build, checkpoint_tokenizer
 from electra_tasks.pretraining.corpus import PackedCorpus, PadCollator, has_text, resolve_corpus
@@ -173,6 +173,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     metrics = {**final_metrics(trainer, result, runtime), **peak_gpu_memory_metrics()}
     if is_main_process():
         write_outputs(out, built, tokenizer, opts, settings, trainer, metrics, sources)
+        remove_if_empty(out / runfolder.CHECKPOINTS)  # no --save-steps: no empty folder left behind
         diverged = divergence_warning(trainer.state.log_history, float(settings["learning_rate"]), trainer.args.bf16)
         if diverged:
             log.warning(diverged)

@@ -21,7 +21,7 @@ from electra_tasks import runfolder
 from electra_tasks.errors import UserError
 from electra_tasks.export.runtime import inference_model
 from electra_tasks.options import RunOptions, all_options, encoding_options
-from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
+from electra_tasks.outputs import check_output_dir, is_main_process, remove_if_empty, save_pretrained_atomic
 from electra_tasks.registry import TaskDefinition, get_task
 from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
@@ -186,12 +186,6 @@ def train(opts: RunOptions) -> dict[str, Any]:
         if opts.push_to_hub:
             push_to_hub(model, tokenizer, opts.hub_model_id or out.name)
     return metrics
-
-
-def remove_if_empty(folder: Path) -> None:
-    """The Trainer creates OUT/checkpoints even when nothing is saved there."""
-    if folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
 
 
 def push_to_hub(model, tokenizer, repo_id: str) -> None:
