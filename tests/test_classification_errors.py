@@ -77,3 +77,17 @@ def test_hub_id_offline_suggests_a_local_folder(files):
     assert "could not load it from the Hugging Face hub" in result.stderr
     assert "local folder" in result.stderr
     assert not (files / "o").exists()
+
+
+def test_data_dir_without_training_file_says_so(tiny_model, tmp_path):
+    """QNLI as ../shared/data has it: dev.tsv and test.tsv only; `train` names the folder, not 'pass --data-dir'."""
+    folder = tmp_path / "QNLI"
+    folder.mkdir()
+    (folder / "dev.tsv").write_text("index\tquestion\tsentence\tlabel\n0\tWho?\tHe did.\tentailment\n"
+                                    "1\tWhere?\tIt rained.\tnot_entailment\n", encoding="utf-8")
+    result = invoke("train", "glue-qnli", "--model", tiny_model, "--data-dir", folder, "--output-dir", tmp_path / "o")
+    assert result.exit_code == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line == f"electra-tasks: error: --data-dir {folder}: no training split in it (found: validation); " \
+                   f"pass --train-file, or a folder with training data", result.stderr
+    assert not (tmp_path / "o").exists()

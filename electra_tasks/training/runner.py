@@ -131,6 +131,9 @@ def prepare_training(opts: RunOptions, task: TaskDefinition, out: Path) -> Prepa
     tokenizer, config, settings = load_source(opts, task)
     data = family.load(task, opts, for_training=True)
     if "train" not in data.splits:
+        if opts.data_dir:
+            raise UserError(f"--data-dir {opts.data_dir}: no training split in it (found: "
+                            f"{', '.join(data.splits) or 'none'}); pass --train-file, or a folder with training data")
         raise UserError(f"task {task.name}: no training split found; pass --train-file or --data-dir")
     torch.manual_seed(opts.seed)
     model = family.build_model(task, opts.model, data, opts, fine_tuned=False)
