@@ -7,9 +7,9 @@
   0 columns and 0 lines; tqdm then takes the width as -1 (every bar trimmed to nothing) and the
   height as -1 (every bar "hidden"), and leaves only blank lines.
 - `context("seed 2/3")`: a label put in front of every bar and log line while a run lasts.
-- `quiet_libraries()`: transformers, datasets, tokenizers, huggingface_hub and their Python warnings say nothing
-  unless `--verbose`; re-applied before every model load, because the HF Trainer (and other
-  library code) resets transformers' verbosity when it starts.
+- `quiet_libraries()`: transformers, datasets, tokenizers, huggingface_hub and their Python
+  warnings say nothing unless `--verbose`; re-applied before every model load, because the HF
+  Trainer (and other library code) resets transformers' verbosity when it starts.
 - `phase(name)`: times the phases of a command for the closing summary (exclusive of nested ones).
 - `notes`: warnings that matter, counted while a phase runs and shown once with their count.
 """
