@@ -7,9 +7,9 @@
   0 columns and 0 lines; tqdm then takes the width as -1 (every bar trimmed to nothing) and the
   height as -1 (every bar "hidden"), and leaves only blank lines.
 - `context("seed 2/3")`: a label put in front of every bar and log line while a run lasts.
-- `quiet_libraries()`: transformers, datasets, tokenizers and their Python warnings say nothing
-  unless `--verbose`; re-applied before every model load, because the HF Trainer (and other
-  library code) resets transformers' verbosity when it starts.
+- `quiet_libraries()`: transformers, datasets, tokenizers, huggingface_hub and their Python
+  warnings say nothing unless `--verbose`; re-applied before every model load, because the HF
+  Trainer (and other library code) resets transformers' verbosity when it starts.
 - `phase(name)`: times the phases of a command for the closing summary (exclusive of nested ones).
 - `notes`: warnings that matter, counted while a phase runs and shown once with their count.
 """
@@ -184,7 +184,16 @@ def quiet_libraries() -> None:
     hf_logging.disable_progress_bar()  # "Loading weights", "Writing model shards"
     datasets_logging.disable_progress_bar()  # `map`: features.encode_cached draws its own bar
     import huggingface_hub.utils as hub_utils
+    from huggingface_hub.utils import logging as hub_logging
 
+    # the hub client logs each retry of an unreachable host ("Retrying in 8s [Retry 5/5]") through
+    # its own stderr handler and again through ours: quiet like the others, and (--verbose) printed
+    # once, by ours, above the bars
+    hub_logging.set_verbosity(level)
+    hub_root = logging.getLogger("huggingface_hub")
+    for handler in list(hub_root.handlers):
+        if type(handler) is logging.StreamHandler:
+            hub_root.removeHandler(handler)
     if on_terminal():
         hub_utils.enable_progress_bars()
     else:

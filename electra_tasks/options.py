@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from electra_tasks.errors import UserError
 from electra_tasks.export import parse_backend
+from electra_tasks.runfolder import EVAL_FOLDER
 
 COMMANDS = ("train", "eval", "predict")
 FINE_TUNING = ("train", "eval", "predict")
@@ -83,8 +84,8 @@ def parse_names(value: Any) -> list[str] | None:
 SHARED: tuple[Option, ...] = (
     # where things are
     Option("model", str, "Hub id or local save_pretrained folder.", flags=("--model", "-m")),
-    Option("output_dir", str, "Output folder.", default_text="train: runs/TASK; eval: MODEL/eval_SPLIT",
-           commands=DATA),
+    Option("output_dir", str, "Output folder.", commands=DATA,
+           default_text="train: runs/TASK; eval: MODEL/" + EVAL_FOLDER.format(task="TASK", split="SPLIT")),
     Option("config", str, "YAML/TOML/JSON file of options (run_config.json loads back); the command line wins.",
            stored=False),
     Option("input", str, "Input file, or - for standard input.", default="-", flags=("--input", "-i"),

@@ -112,3 +112,9 @@ def save_pretrained_atomic(out_dir: Path, *objects) -> None:
                 os.replace(item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def remove_if_empty(folder: Path) -> None:
+    """The Trainer creates OUT/checkpoints even when nothing is saved there."""
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()

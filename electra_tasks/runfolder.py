@@ -17,6 +17,7 @@ METRICS = "metrics.json"  # flat JSON, metric names as the official scripts use 
 LOG_HISTORY = "log_history.json"  # the Trainer's logged steps (loss, learning rate, RTD metrics)
 CHECKPOINTS = "checkpoints"  # --save-steps checkpoints, for --resume
 REPORT = "report"  # `electra-tasks report` writes README.md and plots here
+EVAL_FOLDER = "eval-{task}-{split}"  # `eval` without --output-dir writes MODEL/<this>
 
 
 def seed_folder(out: Path, seed: int) -> Path:

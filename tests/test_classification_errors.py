@@ -37,6 +37,8 @@ CASES = [
     ("zero samples", ["--train-file", "{d}/train.tsv", "--max-train-samples", "0"], r"--max-train-samples 0: expected an integer >= 1"),
     ("bad seeds", ["--train-file", "{d}/train.tsv", "--seeds", "1,x"], r"--seeds 1,x: expected comma-separated integers"),
     ("missing data dir", ["--data-dir", "{d}/nowhere"], r"--data-dir .*nowhere: folder not found"),
+    ("unknown --report-to", ["--train-file", "{d}/train.tsv", "--report-to", "tensorbord"],
+     r"--report-to tensorbord: unknown integration 'tensorbord'; expected all, none or one of .*tensorboard"),
 ]
 
 
@@ -76,4 +78,32 @@ def test_hub_id_offline_suggests_a_local_folder(files):
     assert result.exit_code == 2
     assert "could not load it from the Hugging Face hub" in result.stderr
     assert "local folder" in result.stderr
+    assert not (files / "o").exists()
+
+
+def test_data_dir_without_training_file_says_so(tiny_model, tmp_path):
+    """QNLI as ../shared/data has it: dev.tsv and test.tsv only; `train` names the folder, not 'pass --data-dir'."""
+    folder = tmp_path / "QNLI"
+    folder.mkdir()
+    (folder / "dev.tsv").write_text("index\tquestion\tsentence\tlabel\n0\tWho?\tHe did.\tentailment\n"
+                                    "1\tWhere?\tIt rained.\tnot_entailment\n", encoding="utf-8")
+    result = invoke("train", "glue-qnli", "--model", tiny_model, "--data-dir", folder, "--output-dir", tmp_path / "o")
+    assert result.exit_code == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line == f"electra-tasks: error: --data-dir {folder}: no training split in it (found: validation); " \
+                   f"pass --train-file, or a folder with training data", result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_report_to_an_integration_that_is_not_installed(files, tiny_model, monkeypatch):
+    """The Trainer raised a RuntimeError traceback ('TensorBoardCallback requires tensorboard')."""
+    import transformers.integrations
+
+    monkeypatch.setattr(transformers.integrations, "get_available_reporting_integrations", lambda: [])
+    result = invoke("train", "classification", "--model", tiny_model, "--train-file", files / "train.tsv",
+                    "--report-to", "tensorboard", "--output-dir", files / "o")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == \
+        "electra-tasks: error: --report-to tensorboard: tensorboard is not installed (pip install it, or leave " \
+        "--report-to out)"
     assert not (files / "o").exists()

@@ -59,3 +59,28 @@ def test_no_unsafe_loading_or_evaluation_in_the_package(path: Path):
     assert not re.search(r"(?<![\w.])(?<!def )(eval|exec)\(", text), f"{path}: eval/exec of a string"
     assert "trust_remote_code=True" not in text, f"{path}: trust_remote_code must come from --trust-remote-code"
     assert "safe_serialization=False" not in text, f"{path}: weights must be saved as safetensors"
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_hub_client_retry_lines_are_hidden_or_printed_once(verbose, capfd):
+    """No network and no HF_HUB_OFFLINE: huggingface_hub logs 'Retrying in 1s [Retry 1/5].' per retry
+    (12 of them for one model), through its own stderr handler and again through the CLI's."""
+    import logging
+
+    from huggingface_hub.utils import logging as hub_logging
+
+    from electra_tasks import console
+
+    root = logging.getLogger()
+    handler = console.log_handler()
+    root.addHandler(handler)  # as cli.main's logging.basicConfig does
+    try:
+        console.configure(verbose=verbose)
+        capfd.readouterr()
+        logging.getLogger("huggingface_hub.utils._http").warning("Retrying in 1s [Retry 1/5].")
+        lines = [l for l in capfd.readouterr().err.splitlines() if "Retrying" in l]
+    finally:
+        root.removeHandler(handler)
+        console.configure(verbose=False)
+        hub_logging.set_verbosity(hub_logging.WARNING)
+    assert lines == (["electra-tasks: Retrying in 1s [Retry 1/5]."] if verbose else []), lines

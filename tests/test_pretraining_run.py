@@ -52,6 +52,7 @@ def test_outputs_are_save_pretrained_folders_sharing_the_embeddings(learned):
     from transformers import ElectraForMaskedLM, ElectraForPreTraining
 
     out, _ = learned
+    assert not (out / "checkpoints").exists()  # no --save-steps: no empty folder left behind
     for name in ("discriminator", "generator"):
         for file in ("config.json", "model.safetensors", "tokenizer.json"):
             assert (out / name / file).is_file(), (name, file)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from electra_tasks.options import all_options
 from tests.conftest import invoke, run_cli
 from tests.toy_data import sentiment_rows, write_sentiment_tsv
 
@@ -50,8 +51,11 @@ def test_eval_defaults_to_the_data_the_model_was_trained_with(run):
     assert result.returncode == 0, result.stderr
     assert "evaluating on the data the model was trained with" in result.stderr
     target = out / "eval-classification-validation"
+    # eval --help names that folder as its default
+    assert "eval: MODEL/eval-TASK-SPLIT" in all_options()["output_dir"].default_text
     metrics = json.loads((target / "metrics.json").read_text())
     assert metrics["num_examples"] == 20  # the run's --max-eval-samples came along with its files
+    assert metrics["num_eval_examples"] == metrics["num_validation_examples"] == 20
     again = invoke("eval", "classification", "--model", out)
     assert again.exit_code == 2
     line = again.stderr.strip().splitlines()[-1]

@@ -19,7 +19,7 @@ import torch
 
 from electra_tasks import runfolder
 from electra_tasks.errors import UserError
-from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
+from electra_tasks.outputs import check_output_dir, is_main_process, remove_if_empty, save_pretrained_atomic
 from electra_tasks.pretraining import sizes
 from electra_tasks.pretraining.build import build, checkpoint_tokenizer
 from electra_tasks.pretraining.corpus import PackedCorpus, PadCollator, has_text, resolve_corpus
@@ -95,6 +95,7 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
     from transformers import TrainingArguments
 
     from electra_tasks.console import on_terminal
+    from electra_tasks.training.trainer import report_integrations
 
     cuda = torch.cuda.is_available()
     bf16 = settings["bf16"] if settings["bf16"] is not None else cuda and torch.cuda.is_bf16_supported()
@@ -120,7 +121,7 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
         ignore_data_skip=True,  # a resumed corpus continues from the position saved in the checkpoint
         dataloader_num_workers=0,  # the corpus and its position live in this process
         dataloader_pin_memory=cuda,
-        report_to=[name for name in (opts.report_to or "").split(",") if name] or "none",
+        report_to=report_integrations(opts.report_to),
         disable_tqdm=not on_terminal(),
         logging_nan_inf_filter=False,  # log a NaN/inf loss as it is (the filter hides a diverged run)
         log_level="warning",
@@ -173,6 +174,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     metrics = {**final_metrics(trainer, result, runtime), **peak_gpu_memory_metrics()}
     if is_main_process():
         write_outputs(out, built, tokenizer, opts, settings, trainer, metrics, sources)
+        remove_if_empty(out / runfolder.CHECKPOINTS)  # no --save-steps: no empty folder left behind
         diverged = divergence_warning(trainer.state.log_history, float(settings["learning_rate"]), trainer.args.bf16)
         if diverged:
             log.warning(diverged)

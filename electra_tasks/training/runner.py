@@ -21,7 +21,7 @@ from electra_tasks import runfolder
 from electra_tasks.errors import UserError
 from electra_tasks.export.runtime import inference_model
 from electra_tasks.options import RunOptions, all_options, encoding_options
-from electra_tasks.outputs import check_output_dir, is_main_process, save_pretrained_atomic
+from electra_tasks.outputs import check_output_dir, is_main_process, remove_if_empty, save_pretrained_atomic
 from electra_tasks.registry import TaskDefinition, get_task
 from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
@@ -131,6 +131,9 @@ def prepare_training(opts: RunOptions, task: TaskDefinition, out: Path) -> Prepa
     tokenizer, config, settings = load_source(opts, task)
     data = family.load(task, opts, for_training=True)
     if "train" not in data.splits:
+        if opts.data_dir:
+            raise UserError(f"--data-dir {opts.data_dir}: no training split in it (found: "
+                            f"{', '.join(data.splits) or 'none'}); pass --train-file, or a folder with training data")
         raise UserError(f"task {task.name}: no training split found; pass --train-file or --data-dir")
     torch.manual_seed(opts.seed)
     model = family.build_model(task, opts.model, data, opts, fine_tuned=False)
@@ -186,12 +189,6 @@ def train(opts: RunOptions) -> dict[str, Any]:
         if opts.push_to_hub:
             push_to_hub(model, tokenizer, opts.hub_model_id or out.name)
     return metrics
-
-
-def remove_if_empty(folder: Path) -> None:
-    """The Trainer creates OUT/checkpoints even when nothing is saved there."""
-    if folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
 
 
 def push_to_hub(model, tokenizer, repo_id: str) -> None:
@@ -271,7 +268,7 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     prepare_model_source(opts)
     split = opts.split or "validation"
     if not opts.output_dir:
-        name = f"eval-{task.name}-{split}"
+        name = runfolder.EVAL_FOLDER.format(task=task.name, split=split)
         opts.output_dir = str(Path(opts.model) / name) if Path(opts.model).is_dir() else str(Path("runs") / name)
     out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=None)
     tokenizer, config, settings = load_source(opts, task)
@@ -284,6 +281,7 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     model = inference_model(family, task, config, data, opts)  # --backend torch|onnx|onnx-int8
     metrics = evaluate_and_write(family, task, data, chosen, model, tokenizer, opts, settings, out,
                                  count_key="num_examples")
+    metrics["num_eval_examples"] = metrics["num_examples"]  # every run's metrics.json has it (CONTRACT.md)
     write_run_config(out, "eval", opts, settings, task, data)
     runfolder.write_metrics(out, metrics)
     return metrics

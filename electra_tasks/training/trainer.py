@@ -18,6 +18,7 @@ from transformers import PrinterCallback, ProgressCallback, Trainer, TrainerCall
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from electra_tasks.console import on_terminal
+from electra_tasks.errors import UserError
 from electra_tasks.training import recipe
 from electra_tasks.training.features import column_array
 
@@ -357,6 +358,27 @@ def install_progress(trainer, *, tokens_per_step: float | None = None,
     trainer.add_callback(progress(tokens_per_step=tokens_per_step, extra=extra))
 
 
+def report_integrations(value: str | None) -> list[str] | str:
+    """--report-to tensorboard,wandb -> the Trainer's `report_to`; an unknown or uninstalled
+    integration is one line here, not the Trainer's traceback when it builds its callbacks."""
+    from transformers.integrations import get_available_reporting_integrations
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    if not names or names == ["none"]:
+        return "none"
+    available = set(get_available_reporting_integrations())
+    for name in names:
+        if name in ("all", "none"):
+            continue
+        if name not in INTEGRATION_TO_CALLBACK:
+            raise UserError(f"--report-to {value}: unknown integration {name!r}; expected all, none or one of "
+                            f"{', '.join(sorted(INTEGRATION_TO_CALLBACK))}")
+        if name not in available:
+            raise UserError(f"--report-to {value}: {name} is not installed (pip install it, or leave --report-to out)")
+    return names
+
+
 def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArguments:
     bf16 = settings.get("bf16")
     if bf16 is None:
@@ -383,7 +405,7 @@ def training_arguments(settings: dict[str, Any], opts, out: Path) -> TrainingArg
         data_seed=int(opts.seed),
         bf16=bool(bf16),
         torch_compile=bool(settings.get("torch_compile") or False),
-        report_to=[r for r in (opts.report_to or "none").split(",") if r] if opts.report_to else "none",
+        report_to=report_integrations(opts.report_to),
         push_to_hub=False,  # the final model is pushed once by the runner, not every checkpoint
         use_cpu=not torch.cuda.is_available(),  # without it, torchrun on CPU silently trains unsharded copies
         dataloader_num_workers=0,
