@@ -69,3 +69,13 @@ def test_resume_after_kill_is_byte_identical(tmp_path):
     for name in ("discriminator/model.safetensors", "generator/model.safetensors", "discriminator/tokenizer.json"):
         assert digest(out / name) == digest(tmp_path / "ref" / name), (name, killed_at)
     assert logged_steps(out) == logged_steps(tmp_path / "ref")
+    ref_metrics, metrics = (json.loads((folder / "metrics.json").read_text()) for folder in (tmp_path / "ref", out))
+    assert metrics["train_loss"] == pytest.approx(ref_metrics["train_loss"], rel=1e-6)  # every step, not this session's
+
+    # resumed again, from the run's last checkpoint: nothing left to train, the same outputs
+    again = subprocess.run(command(corpus, out, "--resume"), capture_output=True, text=True, env=env(), timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"checkpoint-{MAX_STEPS} holds the run's last step ({MAX_STEPS} of --max-steps {MAX_STEPS})" in again.stderr
+    assert latest_checkpoint(out / "checkpoints").name == f"checkpoint-{MAX_STEPS}"
+    assert digest(out / "discriminator/model.safetensors") == digest(tmp_path / "ref" / "discriminator/model.safetensors")
+    assert json.loads((out / "metrics.json").read_text())["train_loss"] == pytest.approx(ref_metrics["train_loss"], rel=1e-6)

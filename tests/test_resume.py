@@ -79,3 +79,27 @@ def test_half_written_checkpoint_is_not_trusted(tmp_path):
     (folder / "checkpoint-20" / "model.safetensors").write_bytes(b"\x00" * 10)
     assert latest_checkpoint(folder).name == "checkpoint-10"
     assert latest_checkpoint(tmp_path / "none") is None
+
+
+def test_resuming_a_finished_run_trains_no_further_step(tmp_path, tiny_model):
+    # the Trainer resumed mid-epoch at the last of --max-steps and trained step 5 of 4 (then 6 of 4 ...)
+    write_sentiment_tsv(tmp_path / "train.tsv", 96, seed=3)
+    write_sentiment_tsv(tmp_path / "dev.tsv", 24, seed=4)
+    out = tmp_path / "out"
+    finished = [*command(tiny_model, tmp_path, out), "--max-steps", "4", "--save-steps", "2"]
+    first = subprocess.run(finished, capture_output=True, text=True, env=env(), timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    metrics = (out / "metrics.json").read_text()
+    predictions = digest(out / "predictions_validation.tsv")
+    for _ in range(2):
+        again = subprocess.run([*finished, "--resume"], capture_output=True, text=True, env=env(), timeout=600)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert "--resume: checkpoint-4 holds the run's last step (4 of --max-steps 4); nothing left to train" \
+            in again.stderr
+        assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["checkpoint-2", "checkpoint-4"]
+        assert digest(out / "predictions_validation.tsv") == predictions  # the checkpoint's weights, evaluated
+        import json
+
+        before, after = json.loads(metrics), json.loads((out / "metrics.json").read_text())
+        assert after["train_loss"] == before["train_loss"] and after["accuracy"] == before["accuracy"]
+        assert 0 < after["train_runtime_s"] <= before["train_runtime_s"] + 1  # the time logged until the checkpoint

@@ -133,7 +133,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     """Validate, build, train, write; returns the final metrics."""
     from electra_tasks.pretraining.trainer import RTDTrainer
     from electra_tasks.training.trainer import (divergence_warning, install_progress, latest_checkpoint,
-                                                peak_gpu_memory_metrics, reset_peak_gpu_memory)
+                                                loss_sum_before, peak_gpu_memory_metrics, reset_peak_gpu_memory)
 
     check_options(opts)
     sources = resolve_corpus(opts.corpus, encoding=opts.encoding)
@@ -167,6 +167,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
         log.info("--resume: continuing from %s", resume_from)
     elif opts.resume:
         log.info("--resume: no checkpoint in %s, starting from the beginning", out / runfolder.CHECKPOINTS)
+    trainer.loss_before = loss_sum_before(resume_from)
     reset_peak_gpu_memory()
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
@@ -214,7 +215,7 @@ def final_metrics(trainer, result, runtime: float) -> dict[str, Any]:
     if "replaced_fraction" in metrics:
         metrics["disc_constant_answer_loss"] = round(constant_answer_loss(metrics["replaced_fraction"]), 5)
     metrics["loss"] = last.get("loss", float(result.training_loss))
-    metrics["train_loss"] = float(result.training_loss)
+    metrics["train_loss"] = trainer.whole_run_loss()  # every step, also after --resume
     metrics["global_step"] = int(trainer.state.global_step)
     metrics["train_runtime_s"] = round(runtime, 3)
     trainer.flush_window()  # the steps after the last log line

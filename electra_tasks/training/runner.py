@@ -27,8 +27,8 @@ from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
 from electra_tasks.training.features import column_array, encode_cached
 from electra_tasks.training.inference import predict_outputs
-from electra_tasks.training.trainer import (TrainingClock, build_trainer, divergence_warning, peak_gpu_memory_metrics,
-                                            whole_run_loss)
+from electra_tasks.training.trainer import (TrainingClock, build_trainer, divergence_warning, loss_sum_before,
+                                            peak_gpu_memory_metrics)
 
 log = logging.getLogger("electra_tasks")
 
@@ -158,9 +158,9 @@ def train(opts: RunOptions) -> dict[str, Any]:
     tokenizer, data, settings = prepared.tokenizer, prepared.data, prepared.settings
     trainer, train_features = prepared.trainer, prepared.train_features
     resume_from = _resume_point(out) if opts.resume else None
-    result = trainer.train(resume_from_checkpoint=resume_from)
+    trainer.loss_before = loss_sum_before(resume_from)
+    trainer.train(resume_from_checkpoint=resume_from)
     state = trainer.state
-    first_step = int(Path(resume_from).name.rsplit("-", 1)[1]) if resume_from else 0
     runtime = next(c for c in trainer.callback_handler.callbacks if isinstance(c, TrainingClock)).elapsed()
     model = trainer.model
     metrics: dict[str, Any] = {}
@@ -174,8 +174,7 @@ def train(opts: RunOptions) -> dict[str, Any]:
         metrics["train_runtime_s"] = round(runtime, 3)
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
         metrics.update(peak_gpu_memory_metrics())
-        session_sum = getattr(trainer, "_total_loss_scalar", result.training_loss * (steps_run - first_step))
-        metrics["train_loss"] = whole_run_loss(state.log_history, session_sum, first_step, steps_run)
+        metrics["train_loss"] = trainer.whole_run_loss()
         diverged = divergence_warning(state.log_history, float(settings["learning_rate"]), trainer.args.bf16)
         if diverged:
             log.warning(diverged)

@@ -88,8 +88,46 @@ class MarkedCheckpoints:
     else a resume needs into the checkpoint, before the marker.
     """
 
+    loss_before = 0.0  # the summed loss of the steps before this session (set from `loss_sum_before`)
+
     def save_resume_state(self, folder: Path) -> None:
         pass
+
+    def whole_run_loss(self) -> float:
+        """The mean training loss over every step of the run, also after --resume (`train_loss`)."""
+        return (self.loss_before + float(getattr(self, "_total_loss_scalar", 0.0))) / max(self.state.global_step, 1)
+
+    def _save_loss_sum(self, folder: Path) -> None:
+        pending = getattr(self, "_tr_loss", None)  # the loss summed since the last log line
+        if pending is None:
+            return  # a Trainer without it: loss_sum_before rebuilds the sum from the log
+        from electra_tasks.outputs import atomic_write_json
+
+        total = self.loss_before + float(getattr(self, "_total_loss_scalar", 0.0)) + float(pending)
+        atomic_write_json(folder / LOSS_FILE, {"step": self.state.global_step, "loss_sum": total})
+
+    def train(self, resume_from_checkpoint=None, **kwargs):
+        """As the Trainer's, except from a checkpoint at the last of --max-steps: the Trainer would
+        train one more step each time (it resumes mid-epoch and checks the limit only after a step)."""
+        if resume_from_checkpoint and self.args.max_steps > 0:
+            from transformers import TrainerState
+            from transformers.trainer_utils import TrainOutput
+
+            state = TrainerState.load_from_json(str(Path(resume_from_checkpoint) / "trainer_state.json"))
+            if state.global_step >= self.args.max_steps:
+                import logging
+
+                logging.getLogger("electra_tasks").info(
+                    "--resume: %s holds the run's last step (%d of --max-steps %d); nothing left to train",
+                    Path(resume_from_checkpoint).name, state.global_step, self.args.max_steps)
+                self._load_from_checkpoint(str(resume_from_checkpoint))
+                self.state = state
+                self._total_loss_scalar = 0.0  # no step in this session
+                for callback in self.callback_handler.callbacks:
+                    if isinstance(callback, TrainingClock):  # the run's time is the time logged until then
+                        callback.on_train_begin(self.args, state, self.control)
+                return TrainOutput(state.global_step, 0.0, {})
+        return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
 
     def _save_checkpoint(self, model, trial):
         super()._save_checkpoint(model, trial)
@@ -97,6 +135,7 @@ class MarkedCheckpoints:
             from electra_tasks.outputs import atomic_write_text
 
             folder = Path(self._get_output_dir(trial=trial)) / f"checkpoint-{self.state.global_step}"
+            self._save_loss_sum(folder)
             self.save_resume_state(folder)
             atomic_write_text(folder / COMPLETE_MARKER, f"{self.state.global_step}\n")
 
@@ -192,20 +231,29 @@ def divergence_warning(history: list[dict[str, Any]], learning_rate: float, bf16
             f"broken; lower --learning-rate (this run: {learning_rate:g})" + (" or train with --no-bf16" if bf16 else ""))
 
 
-def whole_run_loss(history: list[dict[str, Any]], session_sum: float, first_step: int, last_step: int) -> float:
-    """The mean training loss over every step of the run, also after --resume.
+LOSS_FILE = "loss_sum.json"  # in a checkpoint: the summed training loss of every step up to it
 
-    `session_sum`: the summed loss of this session's steps (`first_step` + 1 .. `last_step`, the
-    Trainer's `_total_loss_scalar`); the steps before the checkpoint are read from the logged
-    losses, each the mean over its logging interval. (The Trainer's own `training_loss` covers only
-    this session, and versions divide it by different step counts.)
-    """
+
+def loss_sum_before(checkpoint: str | Path | None) -> float:
+    """The summed training loss of the steps up to `checkpoint` (0 for a fresh run), so that
+    `train_loss` is the mean over the whole run also after --resume: the sum the checkpoint
+    recorded, else (a checkpoint without it) rebuilt from the logged means, each over its logging
+    interval. (The Trainer's own `training_loss` covers only this session, and versions divide it
+    by different step counts; its logged means miss the steps after the last log line.)"""
+    if not checkpoint:
+        return 0.0
+    import json
+
+    recorded = Path(checkpoint) / LOSS_FILE
+    if recorded.is_file():
+        return float(json.loads(recorded.read_text(encoding="utf-8"))["loss_sum"])
+    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
+    step, history = int(state["global_step"]), state.get("log_history", [])
     earlier, previous = 0.0, 0
-    for entry in sorted((e for e in history if "loss" in e and e.get("step", 0) <= first_step),
-                        key=lambda e: e["step"]):
+    for entry in sorted((e for e in history if "loss" in e and e.get("step", 0) <= step), key=lambda e: e["step"]):
         earlier += float(entry["loss"]) * (entry["step"] - previous)
         previous = entry["step"]
-    return (earlier + float(session_sum)) / max(last_step, 1)
+    return earlier
 
 
 class ProgressLines(TrainerCallback):
