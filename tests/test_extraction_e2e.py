@@ -58,7 +58,7 @@ def test_toy_train_eval_predict_in_process(tmp_path, tiny_model):
 
     again = evaluate(RunOptions(task="extractive-summarization", model=str(out), validation_file=str(dev),
                                 output_dir=str(tmp_path / "eval"), summary_sentences=2))
-    assert again["rouge1"] == pytest.approx(metrics["rouge1"]) and again["num_examples"] == 8
+    assert again["rouge1"] == pytest.approx(metrics["rouge1"]) and again["num_eval_examples"] == 8 and "num_examples" not in again
 
     lines = ['{"article": "John met mary in paris. The movie was very good.", "id": "p"}',
              '{"sentences": ["it was a red film", "mary visited london"]}']

@@ -249,7 +249,7 @@ def test_eval_scores_the_hub_splits_as_train_did(batch):
     validation_out = ok(batch.result("glue-mnli-eval-validation"))["out"]
     validation = json.loads((validation_out / "metrics.json").read_text())
     assert (validation["accuracy"], validation["accuracy_mm"]) == (trained["accuracy"], trained["accuracy_mm"])
-    assert validation["num_examples"] == EVAL_ROWS
+    assert validation["num_eval_examples"] == EVAL_ROWS
     test_out = ok(batch.result("glue-mnli-eval-test"))["out"]
     assert not [k for k in json.loads((test_out / "metrics.json").read_text()) if "accuracy" in k]  # labels -1
     for split in ("test_matched", "test_mismatched"):

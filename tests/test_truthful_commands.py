@@ -54,7 +54,7 @@ def test_eval_defaults_to_the_data_the_model_was_trained_with(run):
     # eval --help names that folder as its default
     assert "eval: MODEL/eval-TASK-SPLIT" in all_options()["output_dir"].default_text
     metrics = json.loads((target / "metrics.json").read_text())
-    assert metrics["num_examples"] == 20  # the run's --max-eval-samples came along with its files
+    assert "num_examples" not in metrics  # CONTRACT.md: training examples; eval trains on none
     assert metrics["num_eval_examples"] == metrics["num_validation_examples"] == 20
     again = invoke("eval", "classification", "--model", out)
     assert again.exit_code == 2

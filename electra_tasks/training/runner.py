@@ -169,7 +169,7 @@ def train(opts: RunOptions) -> dict[str, Any]:
         tokens = count_tokens(train_features) * float(settings["epochs"]) if not settings.get("max_steps") else \
             steps_run * settings["batch_size"] * (count_tokens(train_features) / max(len(train_features), 1))
         metrics.update(evaluate_and_write(family, task, data, data.eval_splits(), model, tokenizer, opts, settings,
-                                          out, count_key="num_eval_examples"))
+                                          out))
         metrics["num_examples"] = len(data.splits["train"])
         metrics["train_runtime_s"] = round(runtime, 3)
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
@@ -214,8 +214,9 @@ def _resume_point(out: Path) -> str | bool:
 
 
 def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, opts, settings, out: Path,
-                       *, count_key: str) -> dict[str, Any]:
-    """Predict, score and write each split; `count_key` counts the first validation (or given) split."""
+                       *, any_split: bool = False) -> dict[str, Any]:
+    """Predict, score and write each split; `num_eval_examples` counts the first validation split
+    (`any_split`: the first split, for eval)."""
     metrics: dict[str, Any] = {}
     for split in splits:
         raw = data.splits[split]
@@ -223,8 +224,8 @@ def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, 
         family.write_predictions(out, split, raw, scored, data, opts)
         metrics.update(metric_names_for(task, split, scored.metrics))
         metrics[f"num_{split}_examples"] = len(raw)
-        if count_key not in metrics and (split.startswith("validation") or count_key == "num_examples"):
-            metrics[count_key] = len(raw)
+        if "num_eval_examples" not in metrics and (split.startswith("validation") or any_split):
+            metrics["num_eval_examples"] = len(raw)
     return metrics
 
 
@@ -278,9 +279,8 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     if not chosen:
         raise UserError(f"--split {split}: not in the data; available: {', '.join(data.eval_splits()) or 'none'}")
     model = inference_model(family, task, config, data, opts)  # --backend torch|onnx|onnx-int8
-    metrics = evaluate_and_write(family, task, data, chosen, model, tokenizer, opts, settings, out,
-                                 count_key="num_examples")
-    metrics["num_eval_examples"] = metrics["num_examples"]  # every run's metrics.json has it (CONTRACT.md)
+    # no `num_examples`: CONTRACT.md's name for the training examples, and eval trains on none
+    metrics = evaluate_and_write(family, task, data, chosen, model, tokenizer, opts, settings, out, any_split=True)
     write_run_config(out, "eval", opts, settings, task, data)
     runfolder.write_metrics(out, metrics)
     return metrics
