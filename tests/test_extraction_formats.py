@@ -154,3 +154,24 @@ def test_long_paragraph_is_segmented_in_windows_linearly(monkeypatch):
     assert S.split_sentences(one + " Next one.") == [one.replace("  ", " "), "Next one."]
     monkeypatch.setattr(S, "WINDOW", 10_000)  # the default windows over 2,000 sentences lose none and add none
     assert len(S.split_sentences(" ".join([text] * 5))) == 2000
+
+
+def test_eval_and_predict_split_sentences_by_the_language_the_model_was_trained_with(tmp_path, tiny_model):
+    from tests.conftest import invoke
+
+    german = "Das ist z. B. ein Test. Er kam am 3. Mai nach Berlin. Dann ging er heim."
+    rows = "".join(json.dumps({"id": str(i), "article": german, "highlights": "Er kam am 3. Mai nach Berlin."}) + "\n"
+                   for i in range(6))
+    (tmp_path / "train.jsonl").write_text(rows, encoding="utf-8")
+    out = tmp_path / "out"
+    trained = invoke("train", "extractive-summarization", "--model", tiny_model, "--train-file", tmp_path / "train.jsonl",
+                     "--validation-file", tmp_path / "train.jsonl", "--output-dir", out, "--max-steps", "1",
+                     "--sentence-language", "de", "--summary-sentences", "1")
+    assert trained.exit_code == 0, trained.stderr
+    assert json.loads((out / "config.json").read_text())["electra_tasks"]["sentence_language"] == "de"
+    line = json.dumps({"article": german}) + "\n"
+    remembered = invoke("predict", "extractive-summarization", "--model", out, input=line)
+    assert remembered.exit_code == 0, remembered.stderr
+    assert json.loads(remembered.stdout)["num_sentences"] == 3  # de: "z. B." and "3. Mai" end no sentence
+    english = invoke("predict", "extractive-summarization", "--model", out, "--sentence-language", "en", input=line)
+    assert json.loads(english.stdout)["num_sentences"] > 3  # the command line still wins

@@ -229,6 +229,13 @@ def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, 
     return metrics
 
 
+def apply_model_options(family: TaskFamily, config, opts: RunOptions) -> None:
+    """eval/predict: the options the model remembers, where the command line leaves them unset."""
+    for name, value in family.model_options(config).items():
+        if value is not None and getattr(opts, name, None) is None:
+            setattr(opts, name, value)
+
+
 def made_for(config) -> dict[str, Any]:
     """What a fine-tuned model remembers of its training (`model_annotations`), for predict: its
     inputs are raw lines, so they are read the way the model was trained (eval reads files as
@@ -273,6 +280,7 @@ def evaluate(opts: RunOptions) -> dict[str, Any]:
     out = check_output_dir(opts.output_dir, overwrite=opts.overwrite, resume=None)
     tokenizer, config, settings = load_source(opts, task)
     family.check_model(task, config, opts.model)
+    apply_model_options(family, config, opts)
     recorded_data(opts, task)
     data = family.load(task, opts, for_training=False, labels=family.labels_from_model(config))
     chosen = [s for s in data.splits if s == split or s.startswith(split + "_")]
@@ -296,6 +304,7 @@ def predict(opts: RunOptions, lines: list[str], source: str) -> list[dict]:
     family = family_of(task)
     tokenizer, config, settings = load_source(opts, task)
     family.check_model(task, config, opts.model)
+    apply_model_options(family, config, opts)
     data = TaskData(splits={}, labels=family.labels_from_model(config), info={"model": made_for(config)})
     if not any(line.strip() for line in lines):
         raise UserError(f"{source}: no input lines; expected one input per line")

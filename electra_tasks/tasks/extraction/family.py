@@ -154,7 +154,7 @@ class ExtractionFamily(TaskFamily):
 
     def examples(self, task, raw, opts, *, for_training, labels=None) -> TaskData:
         _summary_sentences(opts)  # a bad option fails before anything is trained or written
-        language = _language(opts)
+        language = opts.sentence_language = _language(opts)  # resolved: run_config.json records it
         splits, counts = {}, {}
         for split, found in raw.items():
             rows = [_example(r["id"], r["document"], r["summary"], r["doc_where"], r["sum_where"], language)
@@ -170,7 +170,13 @@ class ExtractionFamily(TaskFamily):
             counts[split] = {"documents": len(rows), "sentences": sum(len(r["sentences"]) for r in rows)}
             log.info("%s %s: %d documents, %d sentences (%.1f per document)", task.name, split, len(rows),
                      counts[split]["sentences"], counts[split]["sentences"] / max(len(rows), 1))
-        return TaskData(splits=splits, labels=None, info={"counts": counts})
+        return TaskData(splits=splits, labels=None, info={"counts": counts, "sentence_language": language})
+
+    def model_annotations(self, task, data, metrics):
+        return {"sentence_language": data.info.get("sentence_language", DEFAULT_LANGUAGE)}
+
+    def model_options(self, config):
+        return {"sentence_language": (getattr(config, "electra_tasks", None) or {}).get("sentence_language")}
 
     # --- model ----------------------------------------------------------------------------
     def build_model(self, task, model_path, data, opts, *, fine_tuned):

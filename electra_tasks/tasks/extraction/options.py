@@ -10,7 +10,7 @@ OPTIONS = (
     Option("summary_column", str, "Reference summary column.",
            default_text="the first of highlights, tgt, summary, abstract_text, abstract, headline", commands=DATA),
     Option("sentence_language", str, "Language of the sentence splitter's rules (pysbd code: en, de, fr, zh, ...).",
-           default="en"),
+           default_text="en; eval and predict: the model's"),
     Option("summary_sentences", int, "Sentences per summary.", default=3),
     Option("trigram_blocking", bool, "Skip a sentence that shares a word trigram with one already chosen.",
            default=True, flags=("--trigram-blocking/--no-trigram-blocking",)),
