@@ -1,11 +1,14 @@
 """Loading models and tokenizers from a hub id or a local folder, with one-line errors.
 
 Safe by default: safetensors weights, `trust_remote_code` off unless the user asks. Offline
-(`HF_HUB_OFFLINE=1`, or no network) a hub id fails with a line suggesting a local folder.
+(`HF_HUB_OFFLINE=1`, or no network) a hub id loads from the local cache, else fails with a line
+suggesting a local folder. Without `HF_HUB_OFFLINE`, the hub is asked once whether it answers at
+all (`hub_unreachable`): with no network, the client would retry every file for about 23 s first.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -36,7 +39,36 @@ def check_model_source(name: str | None, role: str = "--model") -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1)
+def hub_unreachable() -> str | None:
+    """Why the hub does not answer (None when it does, or under HF_HUB_OFFLINE, where the clients
+    use only the cache anyway): one request without retries, through the hub client's own session
+    (its proxies and HF_ENDPOINT). Any HTTP answer, even an error status, means it is reachable."""
+    from huggingface_hub import constants
+    from huggingface_hub.utils import get_session
+
+    if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False"):
+        return None
+    try:
+        get_session().head(constants.ENDPOINT, timeout=10)
+    except Exception as exc:  # DNS, refused, timed out, TLS: the transport failed, whatever the library
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        return f"{type(exc).__name__}{': ' + reason if reason else ''}"
+    return None
+
+
+def _hub_kwargs(source: str) -> dict:
+    """For a hub id when the hub does not answer: the local cache only (no retries)."""
+    if Path(source).exists() or hub_unreachable() is None:
+        return {}
+    return {"local_files_only": True}
+
+
 def _hub_failure(name: str, role: str, exc: Exception) -> UserError:
+    unreachable = hub_unreachable()
+    if unreachable is not None:
+        return UserError(f"{role} {name}: the Hugging Face hub does not answer ({unreachable}) and the model is "
+                         f"not in the local cache; pass a local folder saved with save_pretrained instead")
     offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
     if not offline and _hub_says_no_such_repo(exc):
         # the hub answered: there is no such repository (transformers' own message names huggingface.co/models
@@ -70,7 +102,7 @@ def load_tokenizer(name: str, *, role: str = "--model", trust_remote_code: bool 
 
     source = check_model_source(name, role)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **_hub_kwargs(source))
     except (OSError, ValueError) as exc:
         if Path(source).exists():
             raise UserError(f"{role} {name}: no usable tokenizer in this folder ({str(exc).splitlines()[0][:160]})") from None
@@ -85,7 +117,8 @@ def load_config(name: str, *, role: str = "--model", trust_remote_code: bool = F
 
     source = check_model_source(name, role)
     try:
-        return AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code, **overrides)
+        return AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code, **_hub_kwargs(source),
+                                          **overrides)
     except (OSError, ValueError) as exc:
         if Path(source).exists():
             raise UserError(f"{role} {name}: unreadable config.json ({str(exc).splitlines()[0][:160]})") from None
@@ -106,7 +139,7 @@ def load_model(model_class, name: str, *, role: str = "--model", trust_remote_co
         with console.phase("loading"):
             model, info = model_class.from_pretrained(
                 source, config=config, trust_remote_code=trust_remote_code, use_safetensors=_has_safetensors(source),
-                output_loading_info=True, **kwargs,
+                output_loading_info=True, **_hub_kwargs(source), **kwargs,
             )
     except (OSError, ValueError) as exc:
         if Path(source).exists():

@@ -1,5 +1,6 @@
 """Offline use makes no network attempt; weights are safetensors; nothing unsafe is loaded or run."""
 
+import os
 import re
 import socket
 from pathlib import Path
@@ -84,3 +85,33 @@ def test_hub_client_retry_lines_are_hidden_or_printed_once(verbose, capfd):
         console.configure(verbose=False)
         hub_logging.set_verbosity(hub_logging.WARNING)
     assert lines == (["electra-tasks: Retrying in 1s [Retry 1/5]."] if verbose else []), lines
+
+
+def test_no_network_a_cached_hub_model_loads_at_once_and_an_uncached_one_fails_in_one_line(tmp_path, tiny_model):
+    """Without HF_HUB_OFFLINE and with no hub answering, the hub client retried every file for ~23 s
+    (twice: 46 s) before failing or falling back to the cache; now one request tells, and the cache serves."""
+    import shutil
+    import subprocess
+    import sys
+
+    snapshot = tmp_path / "hf" / "hub" / "models--someone--tiny-electra" / "snapshots" / ("0" * 40)
+    shutil.copytree(tiny_model, snapshot)
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    write_sentiment_tsv(tmp_path / "train.tsv", 16, seed=1)
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update({"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": "http://127.0.0.1:9", "CI": "1"})  # nothing listens
+
+    def train(model, out):
+        return subprocess.run([sys.executable, "-m", "electra_tasks", "train", "classification", "--model", model,
+                               "--train-file", str(tmp_path / "train.tsv"), "--output-dir", str(tmp_path / out),
+                               "--max-steps", "1"], capture_output=True, text=True, env=env, timeout=300)
+
+    cached = train("someone/tiny-electra", "cached")
+    assert cached.returncode == 0, cached.stderr[-2000:]
+    assert "Retrying" not in cached.stderr and (tmp_path / "cached" / "metrics.json").is_file()
+    missing = train("someone/not-cached", "missing")
+    assert missing.returncode == 2
+    errors = [line for line in missing.stderr.splitlines() if line.startswith("electra-tasks: error:")]
+    assert len(errors) == 1 and "the Hugging Face hub does not answer (" in errors[0], missing.stderr[-2000:]
+    assert "not in the local cache; pass a local folder" in errors[0]
