@@ -3,17 +3,17 @@
 Safe by default: safetensors weights, `trust_remote_code` off unless the user asks. Offline
 (`HF_HUB_OFFLINE=1`, or no network) a hub id loads from the local cache, else fails with a line
 suggesting a local folder. Without `HF_HUB_OFFLINE`, the hub is asked once whether it answers at
-all (`hub_unreachable`): with no network, the client would retry every file for about 23 s first.
+all (`hub.hub_unreachable`): with no network, the client would retry every file for about 23 s first.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from pathlib import Path
 
 from electra_tasks.errors import UserError
+from electra_tasks.hub import cache_only, hub_unreachable
 
 log = logging.getLogger("electra_tasks")
 
@@ -39,27 +39,9 @@ def check_model_source(name: str | None, role: str = "--model") -> str:
     return name
 
 
-@functools.lru_cache(maxsize=1)
-def hub_unreachable() -> str | None:
-    """Why the hub does not answer (None when it does, or under HF_HUB_OFFLINE, where the clients
-    use only the cache anyway): one request without retries, through the hub client's own session
-    (its proxies and HF_ENDPOINT). Any HTTP answer, even an error status, means it is reachable."""
-    from huggingface_hub import constants
-    from huggingface_hub.utils import get_session
-
-    if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False"):
-        return None
-    try:
-        get_session().head(constants.ENDPOINT, timeout=10)
-    except Exception as exc:  # DNS, refused, timed out, TLS: the transport failed, whatever the library
-        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-        return f"{type(exc).__name__}{': ' + reason if reason else ''}"
-    return None
-
-
 def _hub_kwargs(source: str) -> dict:
-    """For a hub id when the hub does not answer: the local cache only (no retries)."""
-    if Path(source).exists() or hub_unreachable() is None:
+    """For a hub id offline or when the hub does not answer: the local cache only (no retries)."""
+    if Path(source).exists() or not cache_only():
         return {}
     return {"local_files_only": True}
 

@@ -195,6 +195,14 @@ def test_readme_first_command_trains_on_the_hub(hub_replica, batch, tmp_path):
     assert config["architectures"] == ["ElectraForSequenceClassification"] and len(config["id2label"]) == 2
     assert config["hidden_size"] == 256 and config["embedding_size"] == 128
 
+    # the same command with the network gone (no HF_HUB_OFFLINE): model and dataset come from the cache
+    # the first run filled, at once, instead of after the hub client's retries
+    gone = {**cli_env(hub_replica), "HF_ENDPOINT": "http://127.0.0.1:9"}  # nothing listens there
+    again = subprocess.run([sys.executable, "-m", "electra_tasks", *command, "--output-dir", "runs/again"],
+                           cwd=tmp_path, env=gone, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads((tmp_path / "runs" / "again" / "metrics.json").read_text())["num_eval_examples"] == validation_rows
+
     # it came through the hub client: the standard cache holds the replica's main revision
     cache = Path(hub_replica.exports["HF_HOME"]) / "hub" / "models--google--electra-small-discriminator"
     revision = (cache / "refs" / "main").read_text()

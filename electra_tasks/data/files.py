@@ -160,12 +160,19 @@ def load_hub_dataset(task, instead: str):
     export, `refs/convert/parquet`."""
     import datasets
 
+    from electra_tasks.hub import cache_only, hub_unreachable, offline_mode
+
     path, name = task.hub_dataset
     revision = task.spec.get("hub_revision")
     shown = (path if name is None else f"{path}/{name}") + (f"@{revision}" if revision else "")
+    unreachable = hub_unreachable()  # then datasets' own cache only, at once
     try:
-        return datasets.load_dataset(path, name, revision=revision)
+        with offline_mode(cache_only()):
+            return datasets.load_dataset(path, name, revision=revision)
     except Exception as exc:  # network, hub and config errors all mean: use local files
+        if unreachable is not None:
+            raise UserError(f"task {task.name}: the Hugging Face hub does not answer ({unreachable}) and the "
+                            f"dataset {shown} is not in the local cache; pass {instead} instead") from None
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         raise UserError(f"task {task.name}: could not load the hub dataset {shown} ({type(exc).__name__}"
                         f"{': ' + reason if reason else ''}); pass {instead} instead") from None
