@@ -9,11 +9,10 @@ all (`hub.hub_unreachable`): with no network, the client would retry every file 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from electra_tasks.errors import UserError
-from electra_tasks.hub import cache_only, hub_unreachable
+from electra_tasks.hub import cache_only, hub_unreachable, offline_requested
 
 log = logging.getLogger("electra_tasks")
 
@@ -51,7 +50,7 @@ def _hub_failure(name: str, role: str, exc: Exception) -> UserError:
     if unreachable is not None:
         return UserError(f"{role} {name}: the Hugging Face hub does not answer ({unreachable}) and the model is "
                          f"not in the local cache; pass a local folder saved with save_pretrained instead")
-    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
+    offline = offline_requested()
     if not offline and _hub_says_no_such_repo(exc):
         # the hub answered: there is no such repository (transformers' own message names huggingface.co/models
         # whatever HF_ENDPOINT says, and suggests nothing)
