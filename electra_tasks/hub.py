@@ -14,9 +14,11 @@ import os
 
 
 def offline_requested() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE, which huggingface_hub reads as the same) is set."""
     from huggingface_hub import constants
 
-    return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
+    return bool(constants.HF_HUB_OFFLINE) or any(os.environ.get(name, "0").strip().upper() in ("1", "ON", "YES", "TRUE")
+                                                 for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
 def hub_unreachable() -> str | None:

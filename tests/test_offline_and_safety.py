@@ -115,3 +115,20 @@ def test_no_network_a_cached_hub_model_loads_at_once_and_an_uncached_one_fails_i
     errors = [line for line in missing.stderr.splitlines() if line.startswith("electra-tasks: error:")]
     assert len(errors) == 1 and "the Hugging Face hub does not answer (" in errors[0], missing.stderr[-2000:]
     assert "not in the local cache; pass a local folder" in errors[0]
+
+
+def test_no_network_a_streamed_hub_corpus_fails_in_one_line_at_once(tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update({"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": "http://127.0.0.1:9", "CI": "1"})  # nothing listens
+    (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b"]) + "\n")
+    done = subprocess.run([sys.executable, "-m", "electra_tasks", "pretrain-continue", "--from-scratch", "--size", "tiny",
+                           "--tokenizer", str(tmp_path / "vocab.txt"), "--corpus", "hf:wikitext:wikitext-2-raw-v1",
+                           "--output-dir", str(tmp_path / "out"), "--max-steps", "2"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "electra-tasks: error: --corpus hf:wikitext:wikitext-2-raw-v1@train: the Hugging Face hub does not answer (")
+    assert not (tmp_path / "out").exists()

@@ -193,6 +193,12 @@ def _read(source: CorpusSource, text_column: str, start: int = 0,
 
 
 def _hub_records(source: CorpusSource, text_column: str) -> Iterator[str]:
+    from electra_tasks.hub import hub_unreachable
+
+    unreachable = hub_unreachable()
+    if unreachable is not None:  # a stream has no cache to fall back on: say so before the client's retries
+        raise UserError(f"--corpus {source}: the Hugging Face hub does not answer ({unreachable}); streaming a hub "
+                        f"dataset needs it: pass local text files instead")
     try:
         import datasets
 
