@@ -178,3 +178,22 @@ def test_a_missing_gold_label_in_a_validation_file_is_one_line(tmp_path):
         load(train_file=train, validation_file=jsonl(tmp_path / "dev.jsonl", [good, {**good, "label": -1}]))
     with pytest.raises(UserError, match=r"train.jsonl:1 \(field 'label'\): no gold label \(-1\); every training"):
         load(train_file=jsonl(tmp_path / "train.jsonl", [{**good, "label": -1}, good]))
+
+
+def test_eval_of_an_undecided_file_follows_the_base_the_model_was_trained_with(tmp_path, tiny_model):
+    from tests.conftest import invoke, run_cli
+
+    train = jsonl(tmp_path / "train.jsonl", SIQA * 4)  # has "3" of 3 choices: 1-based
+    out = tmp_path / "out"
+    trained = invoke("train", "multiple-choice", "--model", tiny_model, "--train-file", train, "--output-dir", out,
+                     "--max-steps", "1", "--choice-columns", "answerA,answerB,answerC")
+    assert trained.exit_code == 0, trained.stderr
+    assert json.loads((out / "config.json").read_text())["electra_tasks"]["label_base"] == 1
+    dev = jsonl(tmp_path / "dev.jsonl", SIQA[:1] + SIQA[2:])  # "1", "2" alone: either base fits
+    evaluated = run_cli("eval", "multiple-choice", "--model", out, "--validation-file", dev,
+                        "--choice-columns", "answerA,answerB,answerC", "--output-dir", tmp_path / "eval")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "as the model was trained: --label-base 1" in evaluated.stderr
+    predictions = [json.loads(line) for line in (tmp_path / "eval" / "predictions_validation.jsonl").read_text().splitlines()]
+    accuracy = json.loads((tmp_path / "eval" / "metrics.json").read_text())["accuracy"]
+    assert accuracy == sum(p["prediction"] == gold for p, gold in zip(predictions, [0, 1])) / 2  # read 1-based

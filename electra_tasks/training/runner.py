@@ -231,9 +231,13 @@ def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, 
 
 def apply_model_options(family: TaskFamily, config, opts: RunOptions) -> None:
     """eval/predict: the options the model remembers, where the command line leaves them unset."""
+    taken = []
     for name, value in family.model_options(config).items():
         if value is not None and getattr(opts, name, None) is None:
             setattr(opts, name, value)
+            taken.append(f"--{name.replace('_', '-')} {value}")
+    if taken:
+        log.info("as the model was trained: %s", ", ".join(taken))
 
 
 def made_for(config) -> dict[str, Any]:

@@ -253,8 +253,19 @@ class MultipleChoiceFamily(TaskFamily):
         splits = {split: to_dataset(rows) for split, rows in raw.items()}
         counts = {split: {"examples": len(rows), "choices": sorted({len(r["choices"]) for r in rows})}
                   for split, rows in raw.items()}
+        train = raw.get("train") or []
         return TaskData(splits=splits, labels=None,
-                        info={"counts": counts, "question_in_choice": bool(task.spec.get("question_in_choice"))})
+                        info={"counts": counts, "question_in_choice": bool(task.spec.get("question_in_choice")),
+                              "label_base": train[0].get("_base") if train else None})
+
+    def model_annotations(self, task, data, metrics):
+        # numeric labels counted from 0 or 1 in training: an undecided file in eval/predict follows it
+        base = data.info.get("label_base")
+        return {} if base is None else {"label_base": int(base)}
+
+    def model_options(self, config):
+        base = (getattr(config, "electra_tasks", None) or {}).get("label_base")
+        return {} if base is None else {"label_base": str(base)}
 
     def labels_from_model(self, config):
         return None

@@ -107,6 +107,8 @@ def resolve_undecided(raw: dict[str, list[dict]]) -> None:
     for rows in raw.values():
         if any(r["_number"] is not None for r in rows):
             apply_base(rows, base, detected=True, why=" (as in the run's other files)")
+            for row in rows:
+                row["_base"] = base
 
 
 def check_label_base(value: Any) -> int | None:
