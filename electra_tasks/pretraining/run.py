@@ -132,8 +132,8 @@ def training_args(settings: dict[str, Any], opts: PretrainOptions, out: Path):
 def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     """Validate, build, train, write; returns the final metrics."""
     from electra_tasks.pretraining.trainer import RTDTrainer
-    from electra_tasks.training.trainer import (divergence_warning, install_progress, latest_checkpoint,
-                                                loss_sum_before, peak_gpu_memory_metrics, reset_peak_gpu_memory)
+    from electra_tasks.training.trainer import (install_progress, latest_checkpoint, peak_gpu_memory_metrics,
+                                                reset_peak_gpu_memory)
 
     check_options(opts)
     sources = resolve_corpus(opts.corpus, encoding=opts.encoding)
@@ -167,7 +167,6 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
         log.info("--resume: continuing from %s", resume_from)
     elif opts.resume:
         log.info("--resume: no checkpoint in %s, starting from the beginning", out / runfolder.CHECKPOINTS)
-    trainer.loss_before = loss_sum_before(resume_from)
     reset_peak_gpu_memory()
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
@@ -176,10 +175,7 @@ def pretrain(opts: PretrainOptions) -> dict[str, Any]:
     if is_main_process():
         write_outputs(out, built, tokenizer, opts, settings, trainer, metrics, sources)
         remove_if_empty(out / runfolder.CHECKPOINTS)  # no --save-steps: no empty folder left behind
-        diverged = divergence_warning(trainer.state.log_history, float(settings["learning_rate"]), trainer.args.bf16)
-        if diverged:
-            log.warning(diverged)
-        else:
+        if not trainer.warn_if_diverged():
             warn_if_not_learned(metrics)
     return metrics
 

@@ -114,9 +114,10 @@ class TaskFamily:
         `electra_tasks`, beside the task and family)."""
         return {}
 
-    def model_options(self, config) -> dict[str, Any]:
-        """Options the fine-tuned model remembers (its `model_annotations`) that eval and predict
-        take where the command line leaves them unset, so inputs are read as in training."""
+    def model_options(self, annotations: dict[str, Any]) -> dict[str, Any]:
+        """Options the fine-tuned model remembers (`annotations`: what `model_annotations` saved)
+        that eval and predict take where the command line leaves them unset, so inputs are read
+        as in training."""
         return {}
 
     def labels_from_model(self, config) -> list[str] | None:

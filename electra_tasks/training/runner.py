@@ -27,8 +27,7 @@ from electra_tasks.tasks.base import FAMILIES, TaskData, TaskFamily
 from electra_tasks.training import recipe
 from electra_tasks.training.features import column_array, encode_cached
 from electra_tasks.training.inference import predict_outputs
-from electra_tasks.training.trainer import (TrainingClock, build_trainer, divergence_warning, loss_sum_before,
-                                            peak_gpu_memory_metrics)
+from electra_tasks.training.trainer import TrainingClock, build_trainer, peak_gpu_memory_metrics
 
 log = logging.getLogger("electra_tasks")
 
@@ -158,7 +157,6 @@ def train(opts: RunOptions) -> dict[str, Any]:
     tokenizer, data, settings = prepared.tokenizer, prepared.data, prepared.settings
     trainer, train_features = prepared.trainer, prepared.train_features
     resume_from = _resume_point(out) if opts.resume else None
-    trainer.loss_before = loss_sum_before(resume_from)
     trainer.train(resume_from_checkpoint=resume_from)
     state = trainer.state
     runtime = next(c for c in trainer.callback_handler.callbacks if isinstance(c, TrainingClock)).elapsed()
@@ -175,9 +173,7 @@ def train(opts: RunOptions) -> dict[str, Any]:
         metrics["train_tokens_per_s"] = round(tokens / max(runtime, 1e-9), 1)
         metrics.update(peak_gpu_memory_metrics())
         metrics["train_loss"] = trainer.whole_run_loss()
-        diverged = divergence_warning(state.log_history, float(settings["learning_rate"]), trainer.args.bf16)
-        if diverged:
-            log.warning(diverged)
+        trainer.warn_if_diverged()
         model.config.electra_tasks = {"task": task.name, "family": family.name,
                                       **family.model_annotations(task, data, metrics)}
         save_pretrained_atomic(out, model, tokenizer)
@@ -232,7 +228,7 @@ def evaluate_and_write(family, task, data, splits: list[str], model, tokenizer, 
 def apply_model_options(family: TaskFamily, config, opts: RunOptions) -> None:
     """eval/predict: the options the model remembers, where the command line leaves them unset."""
     taken = []
-    for name, value in family.model_options(config).items():
+    for name, value in family.model_options(made_for(config)).items():
         if value is not None and getattr(opts, name, None) is None:
             setattr(opts, name, value)
             taken.append(f"--{name.replace('_', '-')} {value}")

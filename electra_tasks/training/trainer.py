@@ -93,9 +93,22 @@ class MarkedCheckpoints:
     def save_resume_state(self, folder: Path) -> None:
         pass
 
+    def _logged_loss_sum(self) -> float:
+        """The summed loss of the steps logged so far: the earlier sessions' and this one's."""
+        return self.loss_before + float(getattr(self, "_total_loss_scalar", 0.0))
+
     def whole_run_loss(self) -> float:
         """The mean training loss over every step of the run, also after --resume (`train_loss`)."""
-        return (self.loss_before + float(getattr(self, "_total_loss_scalar", 0.0))) / max(self.state.global_step, 1)
+        return self._logged_loss_sum() / max(self.state.global_step, 1)
+
+    def warn_if_diverged(self) -> bool:
+        """One warning line for a run whose loss stopped being a number; whether it did."""
+        line = divergence_warning(self.state.log_history, float(self.args.learning_rate), bool(self.args.bf16))
+        if line:
+            import logging
+
+            logging.getLogger("electra_tasks").warning("%s", line)
+        return line is not None
 
     def _save_loss_sum(self, folder: Path) -> None:
         pending = getattr(self, "_tr_loss", None)  # the loss summed since the last log line
@@ -103,12 +116,14 @@ class MarkedCheckpoints:
             return  # a Trainer without it: loss_sum_before rebuilds the sum from the log
         from electra_tasks.outputs import atomic_write_json
 
-        total = self.loss_before + float(getattr(self, "_total_loss_scalar", 0.0)) + float(pending)
+        total = self._logged_loss_sum() + float(pending)
         atomic_write_json(folder / LOSS_FILE, {"step": self.state.global_step, "loss_sum": total})
 
     def train(self, resume_from_checkpoint=None, **kwargs):
         """As the Trainer's, except from a checkpoint at the last of --max-steps: the Trainer would
-        train one more step each time (it resumes mid-epoch and checks the limit only after a step)."""
+        train one more step each time (it resumes mid-epoch and checks the limit only after a step).
+        A resumed run starts from the loss its checkpoint summed (`whole_run_loss`)."""
+        self.loss_before = loss_sum_before(resume_from_checkpoint)
         if resume_from_checkpoint and self.args.max_steps > 0:
             from transformers import TrainerState
             from transformers.trainer_utils import TrainOutput
@@ -189,8 +204,8 @@ def peak_gpu_memory_metrics() -> dict[str, float]:
 
 class TrainingClock(TrainerCallback):
     """Seconds of training so far, in every log line (`elapsed_s`), counted across --resume: a
-    resumed run starts from the time logged up to its checkpoint. On a GPU it also keeps the peak
-    memory the training allocated (model, optimizer state, activations), for metrics.json."""
+    resumed run starts from the time logged up to its checkpoint. On a GPU it also resets the peak
+    memory counter when training begins (`peak_gpu_memory_metrics` reads it for metrics.json)."""
 
     def __init__(self):
         self.offset, self.started = 0.0, None

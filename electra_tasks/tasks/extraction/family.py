@@ -175,8 +175,8 @@ class ExtractionFamily(TaskFamily):
     def model_annotations(self, task, data, metrics):
         return {"sentence_language": data.info.get("sentence_language", DEFAULT_LANGUAGE)}
 
-    def model_options(self, config):
-        return {"sentence_language": (getattr(config, "electra_tasks", None) or {}).get("sentence_language")}
+    def model_options(self, annotations):
+        return {"sentence_language": annotations.get("sentence_language")}
 
     # --- model ----------------------------------------------------------------------------
     def build_model(self, task, model_path, data, opts, *, fine_tuned):

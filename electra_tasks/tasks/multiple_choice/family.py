@@ -263,8 +263,8 @@ class MultipleChoiceFamily(TaskFamily):
         base = data.info.get("label_base")
         return {} if base is None else {"label_base": int(base)}
 
-    def model_options(self, config):
-        base = (getattr(config, "electra_tasks", None) or {}).get("label_base")
+    def model_options(self, annotations):
+        base = annotations.get("label_base")
         return {} if base is None else {"label_base": str(base)}
 
     def labels_from_model(self, config):
