@@ -22,12 +22,11 @@ from _common import SHARED, make_model, matmul_peak, print_table, read_json, req
 
 
 def sst2_lengths(model: Path, data_dir: Path, limit: int) -> list[int]:
-    import csv
-
     from transformers import AutoTokenizer
 
-    with open(data_dir / "train.tsv", encoding="utf-8") as handle:
-        texts = [r[0] for r in list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:limit + 1]]
+    from baseline_run_glue import read_sst2
+
+    texts, _ = read_sst2(data_dir / "train.tsv", limit)
     tokenizer = AutoTokenizer.from_pretrained(model)
     return [len(ids) for ids in tokenizer(texts, truncation=True, max_length=128)["input_ids"]]
 

@@ -31,7 +31,6 @@ would start past --budget-s is skipped and named (rerun it with --parts):
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -45,6 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (BERT_VOCAB, REPO, SHARED, make_model, matmul_peak, read_json, require_shared,  # noqa: E402
                      training_flops)
+from baseline_run_glue import read_sst2  # noqa: E402
 from glue_speed import sst2_lengths  # noqa: E402
 
 PARTS = ["peaks", "sst2", "baseline", "rtd", "long", "profile", "pretrain", "compile"]
@@ -169,18 +169,21 @@ def part_baseline(b: Bench) -> None:
 
 def long_rows(source: Path, folder: Path, words: int = 160) -> Path:
     """SST-2 sentences joined until each row has `words` words (every row fills 128 tokens); the
-    sentences in order, then reversed, for twice the distinct rows."""
+    sentences in order, then reversed, for twice the distinct rows. Written once per work folder."""
+    if (folder / "dev.tsv").is_file():
+        return folder
     folder.mkdir(parents=True, exist_ok=True)
     for split in ("train", "dev"):
-        with open(source / f"{split}.tsv", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-        joined, text, label = [], [], None
-        for sentence, sentence_label in rows + rows[::-1]:
+        texts, labels = read_sst2(source / f"{split}.tsv")
+        pairs = list(zip(texts, labels))
+        joined, text, label, count = [], [], None, 0
+        for sentence, sentence_label in pairs + pairs[::-1]:
             text.append(sentence)
             label = sentence_label if label is None else label
-            if sum(len(t.split()) for t in text) >= words:
+            count += len(sentence.split())
+            if count >= words:
                 joined.append((" ".join(text), label))
-                text, label = [], None
+                text, label, count = [], None, 0
         with open(folder / f"{split}.tsv", "w", encoding="utf-8") as handle:
             handle.write("sentence\tlabel\n" + "".join(f"{t}\t{lab}\n" for t, lab in joined))
     return folder
