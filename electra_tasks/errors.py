@@ -36,6 +36,16 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def reason(exc: BaseException, limit: int | None = 160, *, typed: bool = False) -> str:
+    """A library's exception as one clause of our line: its message's first line (cut to `limit`),
+    after its type name when `typed`; the type name alone when the message is empty."""
+    text = str(exc).strip()
+    line = text.splitlines()[0][:limit] if text else ""
+    if typed:
+        return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+    return line or type(exc).__name__
+
+
 def require(condition: bool, message: str) -> None:
     """Raise `UserError(message)` unless `condition` holds."""
     if not condition:

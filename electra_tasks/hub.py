@@ -35,11 +35,12 @@ def _probe(endpoint: str) -> str | None:
     answer, even an error status, means the hub is there."""
     from huggingface_hub.utils import get_session
 
+    from electra_tasks.errors import reason
+
     try:
         get_session().head(endpoint, timeout=10)
     except Exception as exc:  # DNS, refused, timed out, TLS: the transport failed, whatever the library
-        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-        return f"{type(exc).__name__}{': ' + reason if reason else ''}"
+        return reason(exc, 120, typed=True)
     return None
 
 

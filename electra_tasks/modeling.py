@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from electra_tasks.errors import UserError
+from electra_tasks.errors import UserError, reason
 from electra_tasks.hub import cache_only, hub_unreachable, offline_requested
 
 log = logging.getLogger("electra_tasks")
@@ -58,9 +58,9 @@ def _hub_failure(name: str, role: str, exc: Exception) -> UserError:
 
         return UserError(f"{role} {name}: no such model on the Hugging Face hub ({constants.ENDPOINT}); check "
                          f"the id (e.g. google/electra-small-discriminator) or pass a local save_pretrained folder")
-    reason = "HF_HUB_OFFLINE is set" if offline else f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    why = "HF_HUB_OFFLINE is set" if offline else reason(exc, typed=True)
     return UserError(
-        f"{role} {name}: could not load it from the Hugging Face hub ({reason}); "
+        f"{role} {name}: could not load it from the Hugging Face hub ({why}); "
         f"pass a local folder saved with save_pretrained instead"
     )
 
@@ -86,7 +86,7 @@ def load_tokenizer(name: str, *, role: str = "--model", trust_remote_code: bool 
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code, **_hub_kwargs(source))
     except (OSError, ValueError) as exc:
         if Path(source).exists():
-            raise UserError(f"{role} {name}: no usable tokenizer in this folder ({str(exc).splitlines()[0][:160]})") from None
+            raise UserError(f"{role} {name}: no usable tokenizer in this folder ({reason(exc)})") from None
         raise _hub_failure(name, role, exc) from None
     if not getattr(tokenizer, "is_fast", False):
         raise UserError(f"{role} {name}: a fast (Rust) tokenizer is required for offset mappings")
@@ -102,7 +102,7 @@ def load_config(name: str, *, role: str = "--model", trust_remote_code: bool = F
                                           **overrides)
     except (OSError, ValueError) as exc:
         if Path(source).exists():
-            raise UserError(f"{role} {name}: unreadable config.json ({str(exc).splitlines()[0][:160]})") from None
+            raise UserError(f"{role} {name}: unreadable config.json ({reason(exc)})") from None
         raise _hub_failure(name, role, exc) from None
 
 
@@ -124,7 +124,7 @@ def load_model(model_class, name: str, *, role: str = "--model", trust_remote_co
             )
     except (OSError, ValueError) as exc:
         if Path(source).exists():
-            raise UserError(f"{role} {name}: could not load the weights ({str(exc).splitlines()[0][:200]})") from None
+            raise UserError(f"{role} {name}: could not load the weights ({reason(exc, 200)})") from None
         raise _hub_failure(name, role, exc) from None
     line = describe_loading(model, info)
     if line:

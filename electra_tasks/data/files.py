@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from electra_tasks.errors import UserError
+from electra_tasks.errors import UserError, reason
 
 SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
 ROW_RANGE = re.compile(r"^(?P<path>.+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
@@ -102,8 +102,7 @@ class HubFolder:
             return datasets.load_dataset("parquet", data_files={split: [str(p) for p in paths]
                                                                 for split, paths in self.shards.items()})
         except Exception as exc:  # damaged files, shards that disagree: one line naming the folder
-            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"--data-dir {self.folder}: its Parquet files could not be read ({reason})") from None
+            raise UserError(f"--data-dir {self.folder}: its Parquet files could not be read ({reason(exc)})") from None
 
 
 def hub_folder(folder: Path, config: str | None) -> HubFolder | None:
@@ -173,6 +172,5 @@ def load_hub_dataset(task, instead: str):
         if unreachable is not None:
             raise UserError(f"task {task.name}: the Hugging Face hub does not answer ({unreachable}) and the "
                             f"dataset {shown} is not in the local cache; pass {instead} instead") from None
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-        raise UserError(f"task {task.name}: could not load the hub dataset {shown} ({type(exc).__name__}"
-                        f"{': ' + reason if reason else ''}); pass {instead} instead") from None
+        raise UserError(f"task {task.name}: could not load the hub dataset {shown} ({reason(exc, typed=True)}); "
+                        f"pass {instead} instead") from None

@@ -34,7 +34,7 @@ import numpy as np
 from electra_tasks.data import repairs
 from electra_tasks.data.text import (check_encoding, check_file, compression_of, decode, format_suffix,
                                      open_binary, read_bytes, read_text)
-from electra_tasks.errors import UserError, did_you_mean, where
+from electra_tasks.errors import UserError, did_you_mean, reason, where
 
 __all__ = ["TABLE_FORMATS", "Table", "read_table", "read_text", "is_saved_dataset", "table_format"]
 
@@ -208,7 +208,7 @@ def read_table(path: str | Path, *, header: bool = True, fmt: str | None = None,
     except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged archive, found while streaming it
         if compression_of(path) is None:
             raise
-        raise UserError(f"{path}: not a valid {compression_of(path)} file ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"{path}: not a valid {compression_of(path)} file ({reason(exc, None)})") from None
     return _drop_empty_rows(table)
 
 
@@ -466,12 +466,12 @@ def _read_parquet(path: Path) -> Table:
         try:
             tables.append(pq.read_table(shard, memory_map=True))
         except (pa.ArrowInvalid, OSError) as exc:
-            raise UserError(f"{shard}: not a valid Parquet file ({str(exc).splitlines()[0]})") from None
+            raise UserError(f"{shard}: not a valid Parquet file ({reason(exc, None)})") from None
     try:
         arrow = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
     except pa.ArrowInvalid as exc:
         raise UserError(f"{path}: its {len(tables)} shards do not have the same columns "
-                        f"({str(exc).splitlines()[0][:160]})") from None
+                        f"({reason(exc)})") from None
     if arrow.num_rows == 0:
         raise UserError(f"{path}: no rows")
     return Table(path, arrow, ".parquet", features=_features_of(arrow.schema), unit="row")
@@ -483,8 +483,7 @@ def _read_saved(path: Path, split: str | None) -> Table:
     try:
         loaded = datasets.load_from_disk(str(path))
     except Exception as exc:  # a damaged folder
-        raise UserError(f"{path}: cannot load the save_to_disk folder ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0][:160]})") from None
+        raise UserError(f"{path}: cannot load the save_to_disk folder ({reason(exc, typed=True)})") from None
     if isinstance(loaded, datasets.DatasetDict):
         names = list(loaded)
         chosen = split if split in loaded else {"validation": "dev", "dev": "validation"}.get(split or "")

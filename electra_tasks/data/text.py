@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from electra_tasks.data import repairs
-from electra_tasks.errors import UserError, where
+from electra_tasks.errors import UserError, reason, where
 
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".zstd": "zstd"}
 UTF8 = ("utf-8", "utf8", "utf-8-sig", "utf_8", "u8")
@@ -79,7 +79,7 @@ def read_bytes(path: str | Path) -> bytes:
     except (OSError, EOFError, lzma.LZMAError) as exc:
         if compression_of(path) is None:
             raise UserError(f"{path}: cannot read the file ({exc})") from None
-        raise UserError(f"{path}: not a valid {compression_of(path)} file ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"{path}: not a valid {compression_of(path)} file ({reason(exc, None)})") from None
     return bytes(data)
 
 

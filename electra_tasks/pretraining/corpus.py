@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import torch
 
-from electra_tasks.errors import UserError
+from electra_tasks.errors import UserError, reason
 
 HUB_PREFIX = "hf:"
 TEXT_SUFFIXES = (".txt", ".text", ".raw", ".tokens")
@@ -206,8 +206,7 @@ def _hub_records(source: CorpusSource, text_column: str) -> Iterator[str]:
         iterator = iter(stream)
         first = next(iterator, None)
     except Exception as exc:  # offline, unknown name, bad config: one line
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise UserError(f"--corpus {source}: could not stream the hub dataset ({reason})") from None
+        raise UserError(f"--corpus {source}: could not stream the hub dataset ({reason(exc)})") from None
     if first is None:
         return
     if text_column not in first:

@@ -18,7 +18,7 @@ import torch
 
 from electra_tasks import console, modeling
 from electra_tasks import runfolder
-from electra_tasks.errors import UserError
+from electra_tasks.errors import UserError, reason
 from electra_tasks.export.runtime import inference_model
 from electra_tasks.options import RunOptions, all_options, encoding_options
 from electra_tasks.outputs import check_output_dir, is_main_process, remove_if_empty, save_pretrained_atomic
@@ -192,8 +192,8 @@ def push_to_hub(model, tokenizer, repo_id: str) -> None:
         model.push_to_hub(repo_id, safe_serialization=True)
         tokenizer.push_to_hub(repo_id)
     except Exception as exc:  # offline, no token, no rights: the local outputs are complete anyway
-        raise UserError(f"--push-to-hub {repo_id}: upload failed ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0][:160]}); the run's outputs are complete locally") from None
+        raise UserError(f"--push-to-hub {repo_id}: upload failed ({reason(exc, typed=True)}); the run's outputs "
+                        f"are complete locally") from None
     log.info("pushed the model to the hub as %s", repo_id)
 
 
