@@ -107,6 +107,13 @@ class Table:
             return [row[index] for row in self._python_rows]
         return self.arrow.column(index).to_pylist()
 
+    def shown(self, name: str | int, role: str, row: int) -> str:
+        """One cell as an error line quotes it (JSON), read alone, not with its whole column."""
+        index = self.column_index(name, role)
+        value = self._python_rows[row][index] if self._python_rows is not None else \
+            self.arrow.column(index)[row].as_py()
+        return json.dumps(value, default=str)
+
     def text_column(self, name: str | int, role: str):
         """A column of text as a pyarrow string (Chunked)Array; a value that is not text (a number,
         a null, a list) is one error naming its row and field."""
@@ -128,8 +135,7 @@ class Table:
         if nulls is not None and (bad is None or nulls < bad):
             bad = nulls
         if bad is not None:
-            value = self.values(index, role)[bad]
-            raise UserError(f"{self.place(bad, label)}: expected text, found {json.dumps(value, default=str)}")
+            raise UserError(f"{self.place(bad, label)}: expected text, found {self.shown(index, role, bad)}")
         return column
 
     @property

@@ -13,7 +13,6 @@ the integer (`1`), each repair counted; integer ids are named by the column's `C
 
 from __future__ import annotations
 
-import json
 import numpy as np
 
 from electra_tasks.data import repairs
@@ -104,7 +103,7 @@ def label_values(table: Table, name: str, *, regression: bool, names: list[str] 
         several = " (a list: multi-label data; this task predicts one label per text)" \
             if pa.types.is_list(column.type) or pa.types.is_large_list(column.type) else ""
         raise UserError(f"{table.place(bad, name)}: expected a label, found "
-                        f"{json.dumps(table.values(name, 'label')[bad], default=str)}{several}")
+                        f"{table.shown(name, 'label', bad)}{several}")
     missing = first_true(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
     if missing is not None:
         raise UserError(f"{table.place(missing, name)}: missing label")
@@ -186,7 +185,7 @@ def _scores(table: Table, name: str, column):
             raise
     else:
         raise UserError(f"{table.place(0, name)}: expected a number (regression task), found "
-                        f"{json.dumps(table.values(name, 'label')[0], default=str)}")
+                        f"{table.shown(name, 'label', 0)}")
     missing = first_true(pc.is_null(values))
     if missing is not None:
         raise UserError(f"{table.place(missing, name)}: missing label")

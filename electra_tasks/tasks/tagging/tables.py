@@ -144,7 +144,7 @@ def _lists(table: Table, name: str, role: str):
     if not pa.types.is_list(column.type):
         bad = first_true(pc.invert(pc.is_null(column))) or 0
         raise UserError(f"{table.place(bad, name)}: expected a list of {role}, found "
-                        f"{json.dumps(table.values(name, role)[bad], default=str)}")
+                        f"{table.shown(name, role, bad)}")
     missing = first_true(pc.is_null(column))
     if missing is not None:
         raise UserError(f"{table.place(missing, name)}: missing {role}; expected a list of {role}")
