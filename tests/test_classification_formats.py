@@ -83,6 +83,9 @@ def test_fasttext_and_trec_lines(tmp_path):
      r"multi.csv:2: label 'sports, politics' joins labels that also stand alone: multi-label data"),
     ("multi.jsonl", '{"text": "the game", "label": ["sports", "politics"]}\n', {},
      r"multi.jsonl:1 \(field 'label'\): expected a label, found \[\"sports\", \"politics\"\] \(a list: multi-label"),
+    # a list after plain labels: the column mixes kinds and is read as text, where the list was a class
+    ("mixed.jsonl", '{"text": "the vote", "label": "politics"}\n{"text": "the game", "label": ["sports", "politics"]}\n',
+     {}, r"mixed.jsonl:2 \(field 'label'\): expected a label, found \[\"sports\", \"politics\"\] \(a list: multi-label"),
 ])
 def test_unreadable_lines_and_multi_label_data_are_one_line(tmp_path, name, content, options, message):
     (tmp_path / name).write_text(content, encoding="utf-8")

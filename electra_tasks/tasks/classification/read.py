@@ -82,6 +82,11 @@ def label_values(table: Table, name: str, *, regression: bool, names: list[str] 
     column = table.arrow.column(name)
     if regression:
         return _scores(table, name, column)
+    if name in table.non_text:  # kinds mixed in JSON, read as text: a list or object among them is no label
+        nested = next((row for row, value in enumerate(table.values(name, "label"))
+                       if isinstance(value, (list, dict))), None)
+        if nested is not None:
+            raise _not_a_label(table, name, nested, listed=isinstance(table.values(name, "label")[nested], list))
     feature = table.features.get(name) if table.features is not None else None
     class_names = list(feature.names) if hasattr(feature, "names") else None
     named_by = "the column's ClassLabel" if class_names else "--label-names"
@@ -100,10 +105,7 @@ def label_values(table: Table, name: str, *, regression: bool, names: list[str] 
         text = _normalized(table, name, column.cast(pa.string()))
     else:
         bad = first_true(pc.invert(pc.is_null(column))) or 0
-        several = " (a list: multi-label data; this task predicts one label per text)" \
-            if pa.types.is_list(column.type) or pa.types.is_large_list(column.type) else ""
-        raise UserError(f"{table.place(bad, name)}: expected a label, found "
-                        f"{table.shown(name, 'label', bad)}{several}")
+        raise _not_a_label(table, name, bad, listed=pa.types.is_list(column.type) or pa.types.is_large_list(column.type))
     missing = first_true(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
     if missing is not None:
         raise UserError(f"{table.place(missing, name)}: missing label")
@@ -190,6 +192,11 @@ def _scores(table: Table, name: str, column):
     if missing is not None:
         raise UserError(f"{table.place(missing, name)}: missing label")
     return values
+
+
+def _not_a_label(table: Table, name: str, row: int, *, listed: bool) -> UserError:
+    several = " (a list: multi-label data; this task predicts one label per text)" if listed else ""
+    return UserError(f"{table.place(row, name)}: expected a label, found {table.shown(name, 'label', row)}{several}")
 
 
 def as_text(column):
