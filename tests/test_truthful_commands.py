@@ -129,6 +129,14 @@ def test_a_diverged_run_says_so_and_logs_its_loss_as_not_a_number(tmp_path, tiny
     assert json.loads((out / "metrics.json").read_text())["train_loss"] is None
     assert (f"training diverged: the loss is not a finite number from logged step {first_bad} on, so the saved model "
             f"is broken; lower --learning-rate (this run: 1e+12)") in result.stderr
+    # resumed from its last checkpoint (whose summed loss is NaN, written as null): the same outputs, no traceback
+    checkpointed = tmp_path / "checkpointed"
+    args = ["train", "classification", "--model", tiny_model, "--train-file", tmp_path / "train.tsv", "--output-dir",
+            checkpointed, "--max-steps", "6", "--save-steps", "3", "--learning-rate", "1e12", "--logging-steps", "1"]
+    assert run_cli(*args).returncode == 0
+    resumed = run_cli(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads((checkpointed / "metrics.json").read_text())["train_loss"] is None
     # its predictions are still strict JSON lines: NaN scores are null, not the bare NaN that JSON parsers refuse
     predicted = invoke("predict", "classification", "--model", out, input="good film\nbad film\n")
     assert predicted.exit_code == 0, predicted.stderr

@@ -261,7 +261,8 @@ def loss_sum_before(checkpoint: str | Path | None) -> float:
 
     recorded = Path(checkpoint) / LOSS_FILE
     if recorded.is_file():
-        return float(json.loads(recorded.read_text(encoding="utf-8"))["loss_sum"])
+        total = json.loads(recorded.read_text(encoding="utf-8"))["loss_sum"]
+        return math.nan if total is None else float(total)  # a diverged run's NaN is written as null
     state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
     step, history = int(state["global_step"]), state.get("log_history", [])
     earlier, previous = 0.0, 0
